@@ -1,0 +1,129 @@
+// The typed, validated configuration of lifelined (the contract in docs/configuration.md).
+// A Config value only exists when every check in config/loader.cpp passed, so the rest of
+// the code never re-validates: names resolve, ranges hold, carried_over has no cycle.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/address.hpp"
+#include "config/units.hpp"
+
+namespace lifeline::config {
+
+enum class LinkKind : std::uint8_t { cellular, satellite, cloud, wired };
+enum class ProbeType : std::uint8_t { udp_echo, icmp };
+// Ordered lowest to highest, so `a < b` means b is served first (MLPP, STANAG 4406 names).
+enum class Precedence : std::uint8_t { routine, priority, immediate, flash, flash_override };
+enum class WhenNone : std::uint8_t { blackhole, main };
+
+const char* to_string(LinkKind kind);
+const char* to_string(ProbeType type);
+const char* to_string(Precedence precedence);
+const char* to_string(WhenNone when_none);
+
+// Failure detection of one link (docs/detection.md explains the defaults).
+struct DetectConfig {
+  Duration interval{};      // probe interval per target
+  std::uint32_t multiplier = 0;  // intervals without any valid reply -> target down
+  std::uint32_t rise = 0;        // consecutive answered probes before a target may come back
+  Duration min_stable{};    // and no detection failure for this long
+  Duration detection_time() const { return interval * multiplier; }
+};
+
+// Built-in detection defaults for a link of `kind` with no `detect:` block (or a partial one).
+DetectConfig default_detect(LinkKind kind);
+
+// Outside these the link is 'degraded'. Unset fields are not checked.
+struct SlaConfig {
+  std::optional<Duration> rtt;
+  std::optional<Duration> jitter;
+  std::optional<double> loss;  // ratio 0..1
+  Duration window = std::chrono::seconds(10);  // loss is measured over this sliding window
+};
+
+struct ProbeConfig {
+  ProbeType type = ProbeType::icmp;
+  IpAddress target;
+  std::uint16_t port = 0;  // udp-echo only
+  std::string key_file;    // udp-echo only
+};
+
+struct LinkConfig {
+  std::string name;
+  std::string interface;
+  std::optional<IpAddress> gateway;   // IPv4
+  std::optional<IpAddress> gateway6;  // IPv6
+  LinkKind kind = LinkKind::wired;
+  std::optional<BitRate> capacity;
+  std::vector<std::string> risk_groups;
+  std::optional<std::string> carried_over;
+  DetectConfig detect;
+  SlaConfig sla;
+  std::vector<ProbeConfig> probes;
+  std::uint32_t quorum = 1;
+};
+
+struct PortRange {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+  friend bool operator==(const PortRange&, const PortRange&) = default;
+};
+
+// Every listed key must match (AND); within one key, any listed value matches (OR).
+struct MatchConfig {
+  std::vector<std::uint8_t> dscp;  // 0..63
+  std::vector<Prefix> sources;
+  std::vector<Prefix> destinations;
+  std::vector<std::uint8_t> protocols;  // IANA protocol numbers
+  std::vector<PortRange> ports;         // destination ports (tcp, udp, sctp)
+};
+
+// Minimum trust a class demands of a link. Vendor attestations (the integrity issue) set a
+// link's trust; until then every link is `unattested`.
+enum class TrustRequirement : std::uint8_t { any, attested };
+
+struct Requirements {
+  std::optional<Duration> rtt;
+  std::optional<Duration> jitter;
+  std::optional<double> loss;  // ratio 0..1
+  TrustRequirement trust = TrustRequirement::any;
+  bool integrity = false;  // leave links that are quarantined for an integrity violation
+};
+
+struct ClassConfig {
+  std::string name;
+  Precedence precedence = Precedence::routine;
+  MatchConfig match;
+  std::vector<std::string> links;  // preference order
+  Requirements require;
+  std::optional<BitRate> rate;
+  WhenNone when_none = WhenNone::blackhole;
+  Duration failback = std::chrono::seconds(30);
+  bool preempt = true;
+};
+
+// RFC 2439 route-flap dampening, applied per link.
+struct DampeningConfig {
+  Duration half_life = std::chrono::seconds(15);
+  double penalty = 1000;  // added per down transition
+  double suppress = 2000;
+  double reuse = 750;
+  Duration max_suppress = std::chrono::seconds(120);
+};
+
+struct Config {
+  std::string source;  // file the config was read from, for messages
+  std::string node;
+  std::vector<LinkConfig> links;
+  std::vector<ClassConfig> classes;  // in file order; see classes_by_precedence()
+  DampeningConfig dampening;
+
+  // Index of the link called `name`, or -1.
+  int link_index(std::string_view name) const;
+  int class_index(std::string_view name) const;
+};
+
+}  // namespace lifeline::config

@@ -1,0 +1,715 @@
+#include "config/loader.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "config/yaml_reader.hpp"
+
+namespace lifeline::config {
+namespace {
+
+constexpr std::size_t kMaxLinkName = 15;  // also the kernel's interface name limit (IFNAMSIZ-1)
+constexpr std::size_t kMaxClassName = 31;
+constexpr std::size_t kMaxNodeName = 63;
+
+bool is_name(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max || s.front() == '-' || s.back() == '-') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+bool is_node_name(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNodeName) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+  });
+}
+
+// The kernel's dev_valid_name(): 1-15 bytes, not "." or "..", no '/', ':' or whitespace.
+bool is_interface_name(std::string_view s) {
+  if (s.empty() || s.size() > 15 || s == "." || s == "..") return false;
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    return c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)) || c == '\0' ||
+           static_cast<unsigned char>(c) < 0x20;
+  });
+}
+
+struct NamedNumber {
+  std::string_view name;
+  std::uint8_t value;
+};
+
+// RFC 2474 class selectors, RFC 2597 AF, RFC 3246 EF, RFC 5865 VOICE-ADMIT, RFC 8622 LE.
+constexpr NamedNumber kDscpNames[] = {
+    {"cs0", 0},   {"cs1", 8},   {"cs2", 16},  {"cs3", 24},  {"cs4", 32},  {"cs5", 40},
+    {"cs6", 48},  {"cs7", 56},  {"af11", 10}, {"af12", 12}, {"af13", 14}, {"af21", 18},
+    {"af22", 20}, {"af23", 22}, {"af31", 26}, {"af32", 28}, {"af33", 30}, {"af41", 34},
+    {"af42", 36}, {"af43", 38}, {"ef", 46},   {"va", 44},   {"le", 1},    {"be", 0}};
+
+constexpr NamedNumber kProtocolNames[] = {{"icmp", 1},  {"tcp", 6},   {"udp", 17},
+                                          {"gre", 47},  {"esp", 50},  {"ah", 51},
+                                          {"icmpv6", 58}, {"sctp", 132}, {"udplite", 136}};
+
+// Protocols that carry ports.
+bool has_ports(std::uint8_t protocol) {
+  return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 136;
+}
+
+std::vector<std::string_view> names_of(const auto& table) {
+  std::vector<std::string_view> names;
+  for (const auto& entry : table) names.push_back(entry.name);
+  return names;
+}
+
+struct Positioned {
+  std::string name;
+  YAML::Mark mark;
+};
+
+class ConfigParser {
+ public:
+  explicit ConfigParser(YamlReader& reader) : r_(reader) {}
+
+  std::optional<Config> parse(const YAML::Node& root) {
+    if (!root.IsDefined()) return std::nullopt;  // syntax error already reported
+    if (root.IsNull()) {
+      r_.error(root, "", "the file is empty; a config needs at least node, links and classes");
+      return std::nullopt;
+    }
+    if (!r_.map(root, "", {"node", "links", "classes", "dampening"})) return std::nullopt;
+    config_.source = r_.file();
+
+    if (r_.require(root, "node", "")) {
+      const auto node = YamlReader::get(root, "node");
+      if (auto name = r_.string(node, "node")) {
+        if (is_node_name(*name)) {
+          config_.node = *name;
+        } else {
+          r_.error(node, "node", "'" + *name + "' is not a valid node name; use 1-63 letters, "
+                                               "digits, '.', '-' or '_'");
+        }
+      }
+    }
+    if (r_.require(root, "links", "")) parse_links(YamlReader::get(root, "links"));
+    if (const auto d = YamlReader::get(root, "dampening"); !YamlReader::is_null(d)) {
+      parse_dampening(d);
+    }
+    if (r_.require(root, "classes", "")) parse_classes(YamlReader::get(root, "classes"));
+    if (r_.failed()) return std::nullopt;
+    return std::move(config_);
+  }
+
+ private:
+  // ---- links --------------------------------------------------------------------------
+  void parse_links(const YAML::Node& list) {
+    if (!r_.sequence(list, "links")) return;
+    if (list.size() == 0) {
+      r_.error(list, "links", "needs at least one link");
+      return;
+    }
+    std::vector<Positioned> carried;  // carried_over reference per parsed link
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string path = indexed("links", i);
+      LinkConfig link;
+      Positioned over;
+      if (parse_link(list[i], path, link, over)) {
+        link_marks_.push_back(list[i].Mark());
+        config_.links.push_back(std::move(link));
+        carried.push_back(std::move(over));
+      }
+    }
+    check_links(carried);
+  }
+
+  bool parse_link(const YAML::Node& n, const std::string& path, LinkConfig& link,
+                  Positioned& over) {
+    if (!r_.map(n, path,
+                {"name", "interface", "gateway", "gateway6", "kind", "capacity", "risk_groups",
+                 "carried_over", "detect", "sla", "probes", "quorum"})) {
+      return false;
+    }
+    // A link with errors is still kept (the Config is refused anyway), so that classes that
+    // name it are not also reported as naming an unknown link.
+    if (r_.require(n, "name", path)) {
+      const auto node = YamlReader::get(n, "name");
+      if (auto name = r_.string(node, member(path, "name"))) {
+        if (is_name(*name, kMaxLinkName)) {
+          link.name = *name;
+        } else {
+          r_.error(node, member(path, "name"),
+                   "'" + *name + "' is not a valid link name; use 1-15 characters from a-z, 0-9 "
+                                 "and '-'");
+        }
+      }
+    }
+    if (r_.require(n, "interface", path)) {
+      const auto node = YamlReader::get(n, "interface");
+      if (auto name = r_.string(node, member(path, "interface"))) {
+        if (is_interface_name(*name)) {
+          link.interface = *name;
+        } else {
+          r_.error(node, member(path, "interface"),
+                   "'" + *name + "' is not a valid interface name; use 1-15 characters without "
+                                 "'/', ':' or spaces");
+        }
+      }
+    }
+    if (auto g = YamlReader::get(n, "gateway"); !YamlReader::is_null(g)) {
+      link.gateway = r_.address(g, member(path, "gateway"), Family::v4);
+    }
+    if (auto g = YamlReader::get(n, "gateway6"); !YamlReader::is_null(g)) {
+      link.gateway6 = r_.address(g, member(path, "gateway6"), Family::v6);
+    }
+    if (auto k = YamlReader::get(n, "kind"); !YamlReader::is_null(k)) {
+      if (auto kind = r_.choice<LinkKind>(k, member(path, "kind"),
+                                          {{"cellular", LinkKind::cellular},
+                                           {"satellite", LinkKind::satellite},
+                                           {"cloud", LinkKind::cloud},
+                                           {"wired", LinkKind::wired}})) {
+        link.kind = *kind;
+      }
+    } else {
+      r_.require(n, "kind", path);
+    }
+    if (auto c = YamlReader::get(n, "capacity"); !YamlReader::is_null(c)) {
+      link.capacity = r_.rate(c, member(path, "capacity"));
+    }
+    if (auto groups = YamlReader::get(n, "risk_groups"); !YamlReader::is_null(groups)) {
+      const std::string gpath = member(path, "risk_groups");
+      if (r_.sequence(groups, gpath)) {
+        for (std::size_t i = 0; i < groups.size(); ++i) {
+          auto name = r_.string(groups[i], indexed(gpath, i));
+          if (!name) continue;
+          if (!is_name(*name, kMaxClassName)) {
+            r_.error(groups[i], indexed(gpath, i),
+                     "'" + *name + "' is not a valid group name; use 1-31 characters from a-z, "
+                                   "0-9 and '-'");
+          } else if (std::find(link.risk_groups.begin(), link.risk_groups.end(), *name) ==
+                     link.risk_groups.end()) {
+            link.risk_groups.push_back(*name);
+          }
+        }
+      }
+    }
+    if (auto c = YamlReader::get(n, "carried_over"); !YamlReader::is_null(c)) {
+      if (auto name = r_.string(c, member(path, "carried_over"))) {
+        over = {*name, c.Mark()};
+        link.carried_over = *name;
+      }
+    }
+    link.detect = default_detect(link.kind);
+    if (auto d = YamlReader::get(n, "detect"); !YamlReader::is_null(d)) {
+      parse_detect(d, member(path, "detect"), link.detect);
+    }
+    if (auto s = YamlReader::get(n, "sla"); !YamlReader::is_null(s)) {
+      parse_sla(s, member(path, "sla"), link.sla);
+    }
+    if (r_.require(n, "probes", path)) {
+      const auto probes = YamlReader::get(n, "probes");
+      const std::string ppath = member(path, "probes");
+      if (r_.sequence(probes, ppath)) {
+        if (probes.size() == 0) r_.error(probes, ppath, "needs at least one probe");
+        for (std::size_t i = 0; i < probes.size(); ++i) {
+          ProbeConfig probe;
+          if (parse_probe(probes[i], indexed(ppath, i), probe)) link.probes.push_back(probe);
+        }
+      }
+    }
+    if (auto q = YamlReader::get(n, "quorum"); !YamlReader::is_null(q)) {
+      const auto count = static_cast<std::int64_t>(
+          std::max<std::size_t>(1, YamlReader::get(n, "probes").IsSequence()
+                                       ? YamlReader::get(n, "probes").size()
+                                       : 1));
+      if (auto v = r_.integer(q, member(path, "quorum"), 1, count)) {
+        link.quorum = static_cast<std::uint32_t>(*v);
+      }
+    }
+    return true;
+  }
+
+  void parse_detect(const YAML::Node& n, const std::string& path, DetectConfig& d) {
+    if (!r_.map(n, path, {"interval", "multiplier", "rise", "min_stable"})) return;
+    if (auto v = YamlReader::get(n, "interval"); v.IsDefined()) {
+      if (auto x = r_.duration(v, member(path, "interval"), 1ms, 60s)) d.interval = *x;
+    }
+    if (auto v = YamlReader::get(n, "multiplier"); v.IsDefined()) {
+      if (auto x = r_.integer(v, member(path, "multiplier"), 2, 255)) {
+        d.multiplier = static_cast<std::uint32_t>(*x);
+      }
+    }
+    if (auto v = YamlReader::get(n, "rise"); v.IsDefined()) {
+      if (auto x = r_.integer(v, member(path, "rise"), 1, 100000)) {
+        d.rise = static_cast<std::uint32_t>(*x);
+      }
+    }
+    if (auto v = YamlReader::get(n, "min_stable"); v.IsDefined()) {
+      if (auto x = r_.duration(v, member(path, "min_stable"), 0s, 1h)) d.min_stable = *x;
+    }
+  }
+
+  void parse_sla(const YAML::Node& n, const std::string& path, SlaConfig& s) {
+    if (!r_.map(n, path, {"rtt", "jitter", "loss", "window"})) return;
+    if (auto v = YamlReader::get(n, "rtt"); v.IsDefined()) {
+      s.rtt = r_.duration(v, member(path, "rtt"), 100us, 60s);
+    }
+    if (auto v = YamlReader::get(n, "jitter"); v.IsDefined()) {
+      s.jitter = r_.duration(v, member(path, "jitter"), 10us, 60s);
+    }
+    if (auto v = YamlReader::get(n, "loss"); v.IsDefined()) {
+      s.loss = loss_threshold(v, member(path, "loss"));
+    }
+    if (auto v = YamlReader::get(n, "window"); v.IsDefined()) {
+      if (auto x = r_.duration(v, member(path, "window"), 1s, 10min)) s.window = *x;
+    }
+  }
+
+  std::optional<double> loss_threshold(const YAML::Node& v, const std::string& path) {
+    auto loss = r_.percent(v, path);
+    if (loss && *loss <= 0) {
+      r_.error(v, path, "must be above 0% (a threshold of 0% would fail on the first lost probe)");
+      return std::nullopt;
+    }
+    return loss;
+  }
+
+  bool parse_probe(const YAML::Node& n, const std::string& path, ProbeConfig& probe) {
+    if (!r_.map(n, path, {"type", "target", "key_file"})) return false;
+    const auto before = r_.error_count();
+    if (r_.require(n, "type", path)) {
+      if (auto t = r_.choice<ProbeType>(YamlReader::get(n, "type"), member(path, "type"),
+                                        {{"udp-echo", ProbeType::udp_echo},
+                                         {"icmp", ProbeType::icmp}})) {
+        probe.type = *t;
+      } else {
+        return false;
+      }
+    } else {
+      return false;
+    }
+    if (r_.require(n, "target", path)) {
+      const auto node = YamlReader::get(n, "target");
+      if (auto text = r_.string(node, member(path, "target"))) {
+        parse_target(node, member(path, "target"), *text, probe);
+      }
+    }
+    const auto key = YamlReader::get(n, "key_file");
+    if (probe.type == ProbeType::udp_echo) {
+      if (r_.require(n, "key_file", path)) {
+        if (auto file = r_.string(key, member(path, "key_file"))) {
+          if (file->empty() || file->front() != '/') {
+            r_.error(key, member(path, "key_file"),
+                     "'" + *file + "' must be an absolute path (the daemon runs from /)");
+          } else {
+            probe.key_file = *file;
+          }
+        }
+      }
+    } else if (key.IsDefined()) {
+      r_.error(key, member(path, "key_file"),
+               "only udp-echo probes are authenticated; remove key_file from an icmp probe");
+    }
+    return r_.error_count() == before;
+  }
+
+  void parse_target(const YAML::Node& node, const std::string& path, const std::string& text,
+                    ProbeConfig& probe) {
+    if (probe.type == ProbeType::icmp) {
+      if (auto a = IpAddress::parse(text)) {
+        probe.target = *a;
+        return;
+      }
+      r_.error(node, path, "'" + text + "' is not an IP address; an icmp target is an IPv4 or "
+                                       "IPv6 address (names are not resolved: a probe must not "
+                                       "depend on DNS)");
+      return;
+    }
+    // udp-echo: "198.19.0.10:7070" or "[2001:db8::10]:7070".
+    std::string_view host;
+    std::string_view port;
+    const std::string_view t = text;
+    if (!t.empty() && t.front() == '[') {
+      const auto close = t.find(']');
+      if (close != std::string_view::npos && close + 1 < t.size() && t[close + 1] == ':') {
+        host = t.substr(1, close - 1);
+        port = t.substr(close + 2);
+      }
+    } else if (const auto colon = t.rfind(':'); colon != std::string_view::npos &&
+                                               t.find(':') == colon) {
+      host = t.substr(0, colon);
+      port = t.substr(colon + 1);
+    }
+    const auto address = IpAddress::parse(host);
+    unsigned number = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+    const bool port_ok = !port.empty() && ec == std::errc() && end == port.data() + port.size() &&
+                         number >= 1 && number <= 65535;
+    if (!address || !port_ok || (t.front() == '[' && address->is_v4())) {
+      r_.error(node, path, "'" + text + "' is not address:port; a udp-echo target is like "
+                                       "198.19.0.10:7070 or [2001:db8::10]:7070, port 1-65535");
+      return;
+    }
+    probe.target = *address;
+    probe.port = static_cast<std::uint16_t>(number);
+  }
+
+  void check_links(const std::vector<Positioned>& carried) {
+    std::map<std::string, std::size_t> seen;
+    for (std::size_t i = 0; i < config_.links.size(); ++i) {
+      const auto& link = config_.links[i];
+      if (link.name.empty()) continue;
+      auto [it, fresh] = seen.emplace(link.name, i);
+      if (!fresh) {
+        r_.error(link_marks_[i], indexed("links", i),
+                 "link name '" + link.name + "' is already used at line " +
+                     std::to_string(link_marks_[it->second].line + 1) + "; names must be unique");
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        const auto& other = config_.links[j];
+        if (other.interface == link.interface && other.gateway == link.gateway &&
+            other.gateway6 == link.gateway6 && !link.interface.empty()) {
+          r_.error(link_marks_[i], indexed("links", i),
+                   "link '" + link.name + "' has the same interface and gateways as link '" +
+                       other.name + "'; two links must differ in interface or next hop");
+        }
+      }
+    }
+    // carried_over: must name another link, without cycles.
+    for (std::size_t i = 0; i < config_.links.size(); ++i) {
+      const auto& ref = carried[i];
+      if (ref.name.empty()) continue;
+      const auto& link = config_.links[i];
+      if (ref.name == link.name) {
+        r_.error(ref.mark, member(indexed("links", i), "carried_over"),
+                 "link '" + link.name + "' cannot ride over itself");
+        continue;
+      }
+      if (config_.link_index(ref.name) < 0) {
+        unknown_link(ref.mark, member(indexed("links", i), "carried_over"), ref.name);
+        continue;
+      }
+      // Walk the chain; more steps than links means a cycle.
+      std::string current = ref.name;
+      std::string chain = link.name + " -> " + current;
+      for (std::size_t steps = 0; steps <= config_.links.size(); ++steps) {
+        const int next = config_.link_index(current);
+        if (next < 0 || !config_.links[next].carried_over) break;
+        current = *config_.links[next].carried_over;
+        chain += " -> " + current;
+        if (current == link.name) {
+          r_.error(ref.mark, member(indexed("links", i), "carried_over"),
+                   "carried_over forms a cycle: " + chain);
+          break;
+        }
+      }
+    }
+  }
+
+  void unknown_link(const YAML::Mark& mark, const std::string& path, const std::string& name) {
+    std::vector<std::string_view> names;
+    for (const auto& l : config_.links) names.push_back(l.name);
+    std::string message = "no link is called '" + name + "'";
+    if (auto guess = did_you_mean(name, names); !guess.empty()) {
+      message += "; did you mean '" + guess + "'?";
+    } else if (!names.empty()) {
+      message += "; links are " + one_of(names);
+    }
+    r_.error(mark, path, std::move(message));
+  }
+
+  // ---- classes ------------------------------------------------------------------------
+  void parse_classes(const YAML::Node& list) {
+    if (!r_.sequence(list, "classes")) return;
+    if (list.size() == 0) {
+      r_.error(list, "classes", "needs at least one traffic class");
+      return;
+    }
+    std::map<std::string, int> seen;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string path = indexed("classes", i);
+      ClassConfig cls;
+      if (!parse_class(list[i], path, cls)) continue;
+      auto [it, fresh] = seen.emplace(cls.name, list[i].Mark().line + 1);
+      if (!fresh) {
+        r_.error(list[i], path, "class name '" + cls.name + "' is already used at line " +
+                                    std::to_string(it->second) + "; names must be unique");
+        continue;
+      }
+      config_.classes.push_back(std::move(cls));
+    }
+  }
+
+  bool parse_class(const YAML::Node& n, const std::string& path, ClassConfig& cls) {
+    if (!r_.map(n, path,
+                {"name", "precedence", "match", "links", "require", "rate", "when_none",
+                 "failback", "preempt"})) {
+      return false;
+    }
+    const auto before = r_.error_count();
+    if (r_.require(n, "name", path)) {
+      const auto node = YamlReader::get(n, "name");
+      if (auto name = r_.string(node, member(path, "name"))) {
+        if (is_name(*name, kMaxClassName)) {
+          cls.name = *name;
+        } else {
+          r_.error(node, member(path, "name"),
+                   "'" + *name + "' is not a valid class name; use 1-31 characters from a-z, "
+                                 "0-9 and '-'");
+        }
+      }
+    }
+    if (r_.require(n, "precedence", path)) {
+      if (auto p = r_.choice<Precedence>(YamlReader::get(n, "precedence"),
+                                         member(path, "precedence"),
+                                         {{"flash-override", Precedence::flash_override},
+                                          {"flash", Precedence::flash},
+                                          {"immediate", Precedence::immediate},
+                                          {"priority", Precedence::priority},
+                                          {"routine", Precedence::routine}})) {
+        cls.precedence = *p;
+      }
+    }
+    if (r_.require(n, "match", path)) {
+      parse_match(YamlReader::get(n, "match"), member(path, "match"), cls.match);
+    }
+    if (r_.require(n, "links", path)) {
+      parse_class_links(YamlReader::get(n, "links"), member(path, "links"), cls);
+    }
+    if (auto req = YamlReader::get(n, "require"); !YamlReader::is_null(req)) {
+      const std::string rpath = member(path, "require");
+      if (r_.map(req, rpath, {"rtt", "jitter", "loss"})) {
+        if (auto v = YamlReader::get(req, "rtt"); v.IsDefined()) {
+          cls.require.rtt = r_.duration(v, member(rpath, "rtt"), 100us, 60s);
+        }
+        if (auto v = YamlReader::get(req, "jitter"); v.IsDefined()) {
+          cls.require.jitter = r_.duration(v, member(rpath, "jitter"), 10us, 60s);
+        }
+        if (auto v = YamlReader::get(req, "loss"); v.IsDefined()) {
+          cls.require.loss = loss_threshold(v, member(rpath, "loss"));
+        }
+      }
+    }
+    if (auto v = YamlReader::get(n, "rate"); !YamlReader::is_null(v)) {
+      cls.rate = r_.rate(v, member(path, "rate"));
+    }
+    if (r_.require(n, "when_none", path)) {
+      const auto node = YamlReader::get(n, "when_none");
+      if (auto w = r_.choice<WhenNone>(
+              node, member(path, "when_none"),
+              {{"blackhole", WhenNone::blackhole}, {"main", WhenNone::main}})) {
+        cls.when_none = *w;
+      }
+    }
+    if (auto v = YamlReader::get(n, "failback"); !YamlReader::is_null(v)) {
+      if (auto d = r_.duration(v, member(path, "failback"), 0s, 24h)) cls.failback = *d;
+    }
+    if (auto v = YamlReader::get(n, "preempt"); !YamlReader::is_null(v)) {
+      if (auto b = r_.boolean(v, member(path, "preempt"))) cls.preempt = *b;
+    }
+    if (cls.rate && r_.error_count() == before) check_rate_fits(n, path, cls);
+    return r_.error_count() == before;
+  }
+
+  void parse_class_links(const YAML::Node& list, const std::string& path, ClassConfig& cls) {
+    if (!r_.sequence(list, path)) return;
+    if (list.size() == 0) {
+      r_.error(list, path, "needs at least one link (in order of preference)");
+      return;
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      auto name = r_.string(list[i], indexed(path, i));
+      if (!name) continue;
+      if (config_.link_index(*name) < 0) {
+        unknown_link(list[i].Mark(), indexed(path, i), *name);
+      } else if (std::find(cls.links.begin(), cls.links.end(), *name) != cls.links.end()) {
+        r_.error(list[i], indexed(path, i), "link '" + *name + "' is listed twice");
+      } else {
+        cls.links.push_back(*name);
+      }
+    }
+  }
+
+  void check_rate_fits(const YAML::Node& n, const std::string& path, const ClassConfig& cls) {
+    for (const auto& name : cls.links) {
+      const int i = config_.link_index(name);
+      if (i < 0 || !config_.links[i].capacity || *config_.links[i].capacity >= *cls.rate) return;
+    }
+    r_.error(YamlReader::get(n, "rate"), member(path, "rate"),
+             format_rate(*cls.rate) + " is more than the capacity of every link the class may "
+                                      "use, so it could never be placed");
+  }
+
+  void parse_match(const YAML::Node& n, const std::string& path, MatchConfig& m) {
+    if (!r_.map(n, path, {"dscp", "sources", "destinations", "protocols", "ports"})) return;
+    const auto before = r_.error_count();
+    if (auto list = YamlReader::get(n, "dscp"); !YamlReader::is_null(list)) {
+      named_numbers(list, member(path, "dscp"), kDscpNames, 63, "DSCP", m.dscp);
+    }
+    if (auto list = YamlReader::get(n, "sources"); !YamlReader::is_null(list)) {
+      prefixes(list, member(path, "sources"), m.sources);
+    }
+    if (auto list = YamlReader::get(n, "destinations"); !YamlReader::is_null(list)) {
+      prefixes(list, member(path, "destinations"), m.destinations);
+    }
+    if (auto list = YamlReader::get(n, "protocols"); !YamlReader::is_null(list)) {
+      named_numbers(list, member(path, "protocols"), kProtocolNames, 255, "protocol",
+                    m.protocols);
+    }
+    if (auto list = YamlReader::get(n, "ports"); !YamlReader::is_null(list)) {
+      ports(list, member(path, "ports"), m.ports);
+      if (!m.ports.empty()) {
+        for (const auto p : m.protocols) {
+          if (!has_ports(p)) {
+            r_.error(list, member(path, "ports"),
+                     "ports only apply to tcp, udp, sctp or udplite, but protocols also lists " +
+                         std::to_string(p) + "; put port-less protocols in a separate class");
+            break;
+          }
+        }
+      }
+    }
+    if (m.dscp.empty() && m.sources.empty() && m.destinations.empty() && m.protocols.empty() &&
+        m.ports.empty() && r_.error_count() == before) {
+      r_.error(n, path, "needs at least one non-empty key: dscp, sources, destinations, "
+                        "protocols or ports");
+    }
+  }
+
+  void named_numbers(const YAML::Node& list, const std::string& path, const auto& table,
+                     std::int64_t max, const char* what, std::vector<std::uint8_t>& out) {
+    if (!r_.sequence(list, path)) return;
+    const auto names = names_of(table);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string ipath = indexed(path, i);
+      auto text = r_.string(list[i], ipath);
+      if (!text) continue;
+      std::optional<std::uint8_t> value;
+      for (const auto& entry : table) {
+        if (*text == entry.name) value = entry.value;
+      }
+      if (!value && !text->empty() && std::isdigit(static_cast<unsigned char>(text->front()))) {
+        if (auto v = r_.integer(list[i], ipath, 0, max)) value = static_cast<std::uint8_t>(*v);
+        if (!value) continue;
+      }
+      if (!value) {
+        std::string message = "'" + *text + "' is not a " + std::string(what) + "; use 0-" +
+                              std::to_string(max) + " or one of " + one_of(names);
+        if (auto guess = did_you_mean(*text, names); !guess.empty()) {
+          message = "'" + *text + "' is not a " + std::string(what) + "; did you mean '" +
+                    guess + "'?";
+        }
+        r_.error(list[i], ipath, std::move(message));
+        continue;
+      }
+      // `[ef, 46]` names one value twice; that is harmless, keep it once.
+      if (std::find(out.begin(), out.end(), *value) == out.end()) out.push_back(*value);
+    }
+  }
+
+  void prefixes(const YAML::Node& list, const std::string& path, std::vector<Prefix>& out) {
+    if (!r_.sequence(list, path)) return;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (auto p = r_.prefix(list[i], indexed(path, i))) {
+        if (std::find(out.begin(), out.end(), *p) == out.end()) out.push_back(*p);
+      }
+    }
+  }
+
+  void ports(const YAML::Node& list, const std::string& path, std::vector<PortRange>& out) {
+    if (!r_.sequence(list, path)) return;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string ipath = indexed(path, i);
+      auto text = r_.string(list[i], ipath);
+      if (!text) continue;
+      const auto dash = text->find('-');
+      auto number = [](std::string_view s) -> std::optional<unsigned> {
+        unsigned v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < 1 || v > 65535)
+          return std::nullopt;
+        return v;
+      };
+      const std::string_view t = *text;
+      const auto first = number(t.substr(0, dash));
+      const auto last = dash == std::string::npos ? first : number(t.substr(dash + 1));
+      if (!first || !last) {
+        r_.error(list[i], ipath, "'" + *text + "' is not a port; use 1-65535 or a range like "
+                                               "10000-20000");
+        continue;
+      }
+      if (*first > *last) {
+        r_.error(list[i], ipath, "'" + *text + "' is an empty range; write the lower port first");
+        continue;
+      }
+      out.push_back({static_cast<std::uint16_t>(*first), static_cast<std::uint16_t>(*last)});
+    }
+  }
+
+  // ---- dampening ----------------------------------------------------------------------
+  void parse_dampening(const YAML::Node& n) {
+    const std::string path = "dampening";
+    if (!r_.map(n, path, {"half_life", "penalty", "suppress", "reuse", "max_suppress"})) return;
+    auto& d = config_.dampening;
+    const auto before = r_.error_count();
+    if (auto v = YamlReader::get(n, "half_life"); v.IsDefined()) {
+      if (auto x = r_.duration(v, member(path, "half_life"), 1s, 24h)) d.half_life = *x;
+    }
+    if (auto v = YamlReader::get(n, "penalty"); v.IsDefined()) {
+      if (auto x = r_.integer(v, member(path, "penalty"), 1, 1'000'000)) d.penalty = *x;
+    }
+    if (auto v = YamlReader::get(n, "suppress"); v.IsDefined()) {
+      if (auto x = r_.integer(v, member(path, "suppress"), 1, 1'000'000)) d.suppress = *x;
+    }
+    if (auto v = YamlReader::get(n, "reuse"); v.IsDefined()) {
+      if (auto x = r_.integer(v, member(path, "reuse"), 1, 1'000'000)) d.reuse = *x;
+    }
+    if (auto v = YamlReader::get(n, "max_suppress"); v.IsDefined()) {
+      if (auto x = r_.duration(v, member(path, "max_suppress"), 1s, 24h)) d.max_suppress = *x;
+    }
+    if (r_.error_count() != before) return;
+    if (d.reuse >= d.suppress) {
+      r_.error(n, path, "reuse (" + std::to_string(static_cast<long>(d.reuse)) +
+                            ") must be below suppress (" +
+                            std::to_string(static_cast<long>(d.suppress)) + ")");
+      return;
+    }
+    // RFC 2439 4.2: the penalty ceiling is reuse * 2^(max_suppress / half_life). If that is
+    // not above suppress, no link could ever be suppressed.
+    const double ceiling = d.reuse * std::exp2(to_seconds(d.max_suppress) / to_seconds(d.half_life));
+    if (ceiling <= d.suppress) {
+      r_.error(n, path, "max_suppress " + format_duration(d.max_suppress) +
+                            " is too short for half_life " + format_duration(d.half_life) +
+                            ": the penalty could never reach suppress; raise max_suppress");
+    }
+  }
+
+  YamlReader& r_;
+  Config config_;
+  std::vector<YAML::Mark> link_marks_;
+};
+
+}  // namespace
+
+LoadResult load_config_text(std::string_view yaml, const std::string& name) {
+  YamlReader reader(name);
+  const YAML::Node root = reader.parse(yaml);
+  LoadResult result;
+  ConfigParser parser(reader);
+  result.config = parser.parse(root);
+  result.errors = reader.take_diagnostics();
+  if (!result.errors.empty()) result.config.reset();
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path) {
+  LoadResult result;
+  const auto text = read_text_file(path, result.errors);
+  if (!text) return result;
+  return load_config_text(*text, path);
+}
+
+}  // namespace lifeline::config

@@ -1,0 +1,189 @@
+#include "sim/scenario.hpp"
+
+#include <algorithm>
+
+#include "config/yaml_reader.hpp"
+
+namespace lifeline::sim {
+
+using config::indexed;
+using config::member;
+using config::YamlReader;
+
+PathParams ParamChange::apply(PathParams p) const {
+  if (rtt) p.rtt = *rtt;
+  if (jitter) p.jitter = *jitter;
+  if (loss) p.loss = *loss;
+  return p;
+}
+
+namespace {
+
+constexpr Duration kMaxDuration = std::chrono::hours(24 * 31);
+
+class ScenarioParser {
+ public:
+  ScenarioParser(YamlReader& reader, const config::Config& config) : r_(reader), config_(config) {}
+
+  std::optional<Scenario> parse(const YAML::Node& root) {
+    if (!root.IsDefined()) return std::nullopt;
+    if (!r_.map(root, "", {"duration", "seed", "links", "events"})) return std::nullopt;
+    scenario_.source = r_.file();
+    if (r_.require(root, "duration", "")) {
+      if (auto d = r_.duration(YamlReader::get(root, "duration"), "duration", 1ms, kMaxDuration)) {
+        scenario_.duration = *d;
+      }
+    }
+    if (auto s = YamlReader::get(root, "seed"); !YamlReader::is_null(s)) {
+      if (auto v = r_.integer(s, "seed", 0, INT64_MAX)) scenario_.seed = static_cast<std::uint64_t>(*v);
+    }
+    if (r_.require(root, "links", "")) parse_baseline(YamlReader::get(root, "links"));
+    if (auto e = YamlReader::get(root, "events"); !YamlReader::is_null(e)) parse_events(e);
+    if (r_.failed()) return std::nullopt;
+    std::stable_sort(scenario_.events.begin(), scenario_.events.end(),
+                     [](const auto& a, const auto& b) { return a.at < b.at; });
+    return std::move(scenario_);
+  }
+
+ private:
+  std::optional<std::size_t> link_ref(const YAML::Node& node, const std::string& path) {
+    auto name = r_.string(node, path);
+    if (!name) return std::nullopt;
+    const int i = config_.link_index(*name);
+    if (i >= 0) return static_cast<std::size_t>(i);
+    std::vector<std::string_view> names;
+    for (const auto& l : config_.links) names.push_back(l.name);
+    std::string message = "the config (" + config_.source + ") has no link '" + *name + "'";
+    if (auto guess = config::did_you_mean(*name, names); !guess.empty()) {
+      message += "; did you mean '" + guess + "'?";
+    } else {
+      message += "; its links are " + config::one_of(names);
+    }
+    r_.error(node, path, std::move(message));
+    return std::nullopt;
+  }
+
+  // rtt / jitter / loss; `all` requires rtt.
+  ParamChange parse_params(const YAML::Node& n, const std::string& path, bool baseline) {
+    ParamChange change;
+    if (!r_.map(n, path, {"rtt", "jitter", "loss"})) return change;
+    if (auto v = YamlReader::get(n, "rtt"); v.IsDefined()) {
+      change.rtt = r_.duration(v, member(path, "rtt"), 0s, 60s);
+    } else if (baseline) {
+      r_.require(n, "rtt", path);
+    }
+    if (auto v = YamlReader::get(n, "jitter"); v.IsDefined()) {
+      change.jitter = r_.duration(v, member(path, "jitter"), 0s, 60s);
+    }
+    if (auto v = YamlReader::get(n, "loss"); v.IsDefined()) {
+      change.loss = r_.percent(v, member(path, "loss"));
+    }
+    if (!baseline && !change.rtt && !change.jitter && !change.loss && n.IsMap() && n.size() == 0) {
+      r_.error(n, path, "needs at least one of rtt, jitter or loss");
+    }
+    return change;
+  }
+
+  void parse_baseline(const YAML::Node& n) {
+    if (!n.IsMap()) {
+      r_.error(n, "links", "must be a map from link name to { rtt, jitter, loss }");
+      return;
+    }
+    scenario_.baseline.resize(config_.links.size());
+    std::vector<bool> seen(config_.links.size(), false);
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const auto index = link_ref(it->first, "links");
+      if (!index) continue;
+      const std::string path = member("links", config_.links[*index].name);
+      if (seen[*index]) {
+        r_.error(it->first, path, "is given twice; keep one");
+        continue;
+      }
+      seen[*index] = true;
+      scenario_.baseline[*index] = parse_params(it->second, path, true).apply({});
+    }
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      if (!seen[i]) {
+        r_.error(n, "links", "has no baseline for link '" + config_.links[i].name +
+                                 "'; every configured link needs { rtt, jitter, loss }");
+      }
+    }
+  }
+
+  void parse_events(const YAML::Node& list) {
+    if (!r_.sequence(list, "events")) return;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string path = indexed("events", i);
+      const YAML::Node& e = list[i];
+      if (!r_.map(e, path, {"at", "link", "set", "every", "until"})) continue;
+      const auto before = r_.error_count();
+      ScenarioEvent event;
+      if (r_.require(e, "at", path)) {
+        if (auto at = r_.duration(YamlReader::get(e, "at"), member(path, "at"), 0s, kMaxDuration)) {
+          event.at = *at;
+        }
+      }
+      if (r_.require(e, "link", path)) {
+        if (auto l = link_ref(YamlReader::get(e, "link"), member(path, "link"))) event.link = *l;
+      }
+      if (r_.require(e, "set", path)) event.set = parse_params(YamlReader::get(e, "set"), member(path, "set"), false);
+      std::optional<Duration> every;
+      Duration until = scenario_.duration;
+      if (auto v = YamlReader::get(e, "every"); v.IsDefined()) {
+        every = r_.duration(v, member(path, "every"), 1ms, kMaxDuration);
+      }
+      if (auto v = YamlReader::get(e, "until"); v.IsDefined()) {
+        if (!every) r_.error(v, member(path, "until"), "only makes sense with 'every'");
+        if (auto u = r_.duration(v, member(path, "until"), 0s, kMaxDuration)) until = *u;
+      }
+      if (r_.error_count() != before) continue;
+      if (event.at > scenario_.duration) {
+        r_.error(YamlReader::get(e, "at"), member(path, "at"),
+                 format_duration(event.at) + " is after the end of the scenario (" +
+                     format_duration(scenario_.duration) + ")");
+        continue;
+      }
+      if (!every) {
+        scenario_.events.push_back(event);
+        continue;
+      }
+      for (Duration at = event.at; at <= until && at <= scenario_.duration; at += *every) {
+        if (scenario_.events.size() >= kMaxExpandedEvents) {
+          r_.error(e, path, "repeats into more than " + std::to_string(kMaxExpandedEvents) +
+                                " events; use a longer 'every'");
+          return;
+        }
+        ScenarioEvent copy = event;
+        copy.at = at;
+        scenario_.events.push_back(copy);
+      }
+    }
+  }
+
+  YamlReader& r_;
+  const config::Config& config_;
+  Scenario scenario_;
+};
+
+}  // namespace
+
+ScenarioLoad load_scenario_text(std::string_view yaml, const std::string& name,
+                                const config::Config& config) {
+  YamlReader reader(name);
+  const YAML::Node root = reader.parse(yaml);
+  ScenarioParser parser(reader, config);
+  ScenarioLoad result;
+  result.scenario = parser.parse(root);
+  result.errors = reader.take_diagnostics();
+  if (!result.errors.empty()) result.scenario.reset();
+  return result;
+}
+
+ScenarioLoad load_scenario_file(const std::string& path, const config::Config& config) {
+  ScenarioLoad result;
+  const auto text = config::read_text_file(path, result.errors);
+  if (!text) return result;
+  return load_scenario_text(*text, path, config);
+}
+
+}  // namespace lifeline::sim
