@@ -118,7 +118,7 @@ struct Config {
   std::string source;  // file the config was read from, for messages
   std::string node;
   std::vector<LinkConfig> links;
-  std::vector<ClassConfig> classes;  // in file order; see classes_by_precedence()
+  std::vector<ClassConfig> classes;  // in file order (policies/ sorts them by precedence)
   DampeningConfig dampening;
 
   // Index of the link called `name`, or -1.

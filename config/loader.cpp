@@ -6,6 +6,8 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include "config/yaml_reader.hpp"
 
@@ -15,6 +17,10 @@ namespace {
 constexpr std::size_t kMaxLinkName = 15;  // also the kernel's interface name limit (IFNAMSIZ-1)
 constexpr std::size_t kMaxClassName = 31;
 constexpr std::size_t kMaxNodeName = 63;
+// Probe targets per link: a quorum over more far ends than this buys nothing, and the link
+// monitor sizes its per-probe work for it.
+constexpr std::size_t kMaxProbes = 16;
+constexpr std::size_t kMaxQuorum = 255;
 
 bool is_name(std::string_view s, std::size_t max) {
   if (s.empty() || s.size() > max || s.front() == '-' || s.back() == '-') return false;
@@ -58,6 +64,14 @@ constexpr NamedNumber kProtocolNames[] = {{"icmp", 1},  {"tcp", 6},   {"udp", 17
 // Protocols that carry ports.
 bool has_ports(std::uint8_t protocol) {
   return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 136;
+}
+
+// "icmp" for 1, "99" for a protocol without a name here.
+std::string protocol_name(std::uint8_t number) {
+  for (const auto& entry : kProtocolNames) {
+    if (entry.value == number) return std::string(entry.name);
+  }
+  return std::to_string(number);
 }
 
 std::vector<std::string_view> names_of(const auto& table) {
@@ -112,6 +126,7 @@ class ConfigParser {
       r_.error(list, "links", "needs at least one link");
       return;
     }
+    links_usable_ = true;
     std::vector<Positioned> carried;  // carried_over reference per parsed link
     for (std::size_t i = 0; i < list.size(); ++i) {
       const std::string path = indexed("links", i);
@@ -141,6 +156,7 @@ class ConfigParser {
         if (is_name(*name, kMaxLinkName)) {
           link.name = *name;
         } else {
+          rejected_link_names_.insert(*name);
           r_.error(node, member(path, "name"),
                    "'" + *name + "' is not a valid link name; use 1-15 characters from a-z, 0-9 "
                                  "and '-'");
@@ -165,16 +181,14 @@ class ConfigParser {
     if (auto g = YamlReader::get(n, "gateway6"); !YamlReader::is_null(g)) {
       link.gateway6 = r_.address(g, member(path, "gateway6"), Family::v6);
     }
-    if (auto k = YamlReader::get(n, "kind"); !YamlReader::is_null(k)) {
-      if (auto kind = r_.choice<LinkKind>(k, member(path, "kind"),
+    if (r_.require(n, "kind", path)) {
+      if (auto kind = r_.choice<LinkKind>(YamlReader::get(n, "kind"), member(path, "kind"),
                                           {{"cellular", LinkKind::cellular},
                                            {"satellite", LinkKind::satellite},
                                            {"cloud", LinkKind::cloud},
                                            {"wired", LinkKind::wired}})) {
         link.kind = *kind;
       }
-    } else {
-      r_.require(n, "kind", path);
     }
     if (auto c = YamlReader::get(n, "capacity"); !YamlReader::is_null(c)) {
       link.capacity = r_.rate(c, member(path, "capacity"));
@@ -198,8 +212,15 @@ class ConfigParser {
     }
     if (auto c = YamlReader::get(n, "carried_over"); !YamlReader::is_null(c)) {
       if (auto name = r_.string(c, member(path, "carried_over"))) {
-        over = {*name, c.Mark()};
-        link.carried_over = *name;
+        if (name->empty()) {
+          // Without this, "" would pass every later check (they skip links that ride over
+          // nothing) and leave a carried_over that names no link.
+          r_.error(c, member(path, "carried_over"),
+                   "is an empty name; name the link this one rides over, or leave it out");
+        } else {
+          over = {*name, c.Mark()};
+          link.carried_over = *name;
+        }
       }
     }
     link.detect = default_detect(link.kind);
@@ -214,6 +235,10 @@ class ConfigParser {
       const std::string ppath = member(path, "probes");
       if (r_.sequence(probes, ppath)) {
         if (probes.size() == 0) r_.error(probes, ppath, "needs at least one probe");
+        if (probes.size() > kMaxProbes) {
+          r_.error(probes, ppath, "has " + std::to_string(probes.size()) + " probes; at most " +
+                                      std::to_string(kMaxProbes) + " per link");
+        }
         for (std::size_t i = 0; i < probes.size(); ++i) {
           ProbeConfig probe;
           if (parse_probe(probes[i], indexed(ppath, i), probe)) link.probes.push_back(probe);
@@ -221,11 +246,13 @@ class ConfigParser {
       }
     }
     if (auto q = YamlReader::get(n, "quorum"); !YamlReader::is_null(q)) {
-      const auto count = static_cast<std::int64_t>(
-          std::max<std::size_t>(1, YamlReader::get(n, "probes").IsSequence()
-                                       ? YamlReader::get(n, "probes").size()
-                                       : 1));
-      if (auto v = r_.integer(q, member(path, "quorum"), 1, count)) {
+      // Bounded by the probes as written (not only the valid ones), so that a broken probe
+      // is reported once, not again as a quorum out of range.
+      const auto probes = YamlReader::get(n, "probes");
+      const bool counted = probes.IsSequence() && probes.size() > 0;
+      const auto count = static_cast<std::int64_t>(counted ? probes.size() : kMaxQuorum);
+      if (auto v = r_.integer(q, member(path, "quorum"), 1, count,
+                              counted ? "the number of probes of this link" : "")) {
         link.quorum = static_cast<std::uint32_t>(*v);
       }
     }
@@ -329,28 +356,55 @@ class ConfigParser {
       return;
     }
     // udp-echo: "198.19.0.10:7070" or "[2001:db8::10]:7070".
-    std::string_view host;
-    std::string_view port;
+    static constexpr const char* kForm =
+        "a udp-echo target is address:port, e.g. 198.19.0.10:7070 or [2001:db8::10]:7070";
     const std::string_view t = text;
+    std::string_view host;
+    std::optional<std::string_view> port;
     if (!t.empty() && t.front() == '[') {
       const auto close = t.find(']');
-      if (close != std::string_view::npos && close + 1 < t.size() && t[close + 1] == ':') {
-        host = t.substr(1, close - 1);
-        port = t.substr(close + 2);
+      if (close == std::string_view::npos || (close + 1 < t.size() && t[close + 1] != ':')) {
+        r_.error(node, path, "'" + text + "' is not address:port; " + kForm);
+        return;
       }
-    } else if (const auto colon = t.rfind(':'); colon != std::string_view::npos &&
-                                               t.find(':') == colon) {
+      host = t.substr(1, close - 1);
+      if (close + 1 < t.size()) port = t.substr(close + 2);
+    } else if (const auto colon = t.find(':'); colon == std::string_view::npos) {
+      host = t;
+    } else if (t.find(':', colon + 1) != std::string_view::npos) {
+      // Two or more colons: an IPv6 address. Without brackets its port cannot be told apart.
+      r_.error(node, path, "'" + text + "': write an IPv6 address in brackets, as in "
+                                       "[2001:db8::10]:7070");
+      return;
+    } else {
       host = t.substr(0, colon);
       port = t.substr(colon + 1);
     }
     const auto address = IpAddress::parse(host);
+    if (host.empty()) {
+      r_.error(node, path, "'" + text + "' has no address; " + kForm);
+      return;
+    }
+    if (!address) {
+      r_.error(node, path, "'" + std::string(host) + "' is not an IP address; " + kForm +
+                               " (names are not resolved: a probe must not depend on DNS)");
+      return;
+    }
+    if (t.front() == '[' && address->is_v4()) {
+      r_.error(node, path, "'" + text + "': brackets are for IPv6 addresses only; write an IPv4 "
+                                       "target without them, as in 198.19.0.10:7070");
+      return;
+    }
+    if (!port) {
+      r_.error(node, path, "'" + text + "' has no port; " + kForm);
+      return;
+    }
     unsigned number = 0;
-    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-    const bool port_ok = !port.empty() && ec == std::errc() && end == port.data() + port.size() &&
-                         number >= 1 && number <= 65535;
-    if (!address || !port_ok || (t.front() == '[' && address->is_v4())) {
-      r_.error(node, path, "'" + text + "' is not address:port; a udp-echo target is like "
-                                       "198.19.0.10:7070 or [2001:db8::10]:7070, port 1-65535");
+    const auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), number);
+    if (port->empty() || ec != std::errc() || end != port->data() + port->size() || number < 1 ||
+        number > 65535) {
+      r_.error(node, path, "'" + text + "' has port '" + std::string(*port) +
+                               "'; use a port from 1 to 65535");
       return;
     }
     probe.target = *address;
@@ -358,60 +412,92 @@ class ConfigParser {
   }
 
   void check_links(const std::vector<Positioned>& carried) {
-    std::map<std::string, std::size_t> seen;
+    // Every lookup by name (classes, carried_over) resolves to the first link of that name.
+    std::map<std::tuple<std::string, std::optional<IpAddress>, std::optional<IpAddress>>,
+             std::size_t>
+        next_hops;
     for (std::size_t i = 0; i < config_.links.size(); ++i) {
       const auto& link = config_.links[i];
       if (link.name.empty()) continue;
-      auto [it, fresh] = seen.emplace(link.name, i);
+      auto [it, fresh] = link_by_name_.emplace(link.name, i);
       if (!fresh) {
         r_.error(link_marks_[i], indexed("links", i),
                  "link name '" + link.name + "' is already used at line " +
                      std::to_string(link_marks_[it->second].line + 1) + "; names must be unique");
       }
-      for (std::size_t j = 0; j < i; ++j) {
-        const auto& other = config_.links[j];
-        if (other.interface == link.interface && other.gateway == link.gateway &&
-            other.gateway6 == link.gateway6 && !link.interface.empty()) {
-          r_.error(link_marks_[i], indexed("links", i),
-                   "link '" + link.name + "' has the same interface and gateways as link '" +
-                       other.name + "'; two links must differ in interface or next hop");
-        }
+      if (link.interface.empty()) continue;
+      auto [hop, new_hop] =
+          next_hops.emplace(std::tuple{link.interface, link.gateway, link.gateway6}, i);
+      if (!new_hop) {
+        r_.error(link_marks_[i], indexed("links", i),
+                 "link '" + link.name + "' has the same interface and gateways as link '" +
+                     config_.links[hop->second].name +
+                     "'; two links must differ in interface or next hop");
       }
     }
     // carried_over: must name another link, without cycles.
-    for (std::size_t i = 0; i < config_.links.size(); ++i) {
+    const std::size_t n = config_.links.size();
+    std::vector<std::optional<std::size_t>> underlay(n);
+    for (std::size_t i = 0; i < n; ++i) {
       const auto& ref = carried[i];
       if (ref.name.empty()) continue;
-      const auto& link = config_.links[i];
-      if (ref.name == link.name) {
+      if (ref.name == config_.links[i].name) {
         r_.error(ref.mark, member(indexed("links", i), "carried_over"),
-                 "link '" + link.name + "' cannot ride over itself");
+                 "link '" + ref.name + "' cannot ride over itself; name the link that carries it");
         continue;
       }
-      if (config_.link_index(ref.name) < 0) {
+      const auto found = link_by_name_.find(ref.name);
+      if (found == link_by_name_.end()) {
         unknown_link(ref.mark, member(indexed("links", i), "carried_over"), ref.name);
         continue;
       }
-      // Walk the chain; more steps than links means a cycle.
-      std::string current = ref.name;
-      std::string chain = link.name + " -> " + current;
-      for (std::size_t steps = 0; steps <= config_.links.size(); ++steps) {
-        const int next = config_.link_index(current);
-        if (next < 0 || !config_.links[next].carried_over) break;
-        current = *config_.links[next].carried_over;
-        chain += " -> " + current;
-        if (current == link.name) {
-          r_.error(ref.mark, member(indexed("links", i), "carried_over"),
-                   "carried_over forms a cycle: " + chain);
-          break;
-        }
+      underlay[i] = found->second;
+    }
+    // Each link rides over at most one other, so following carried_over from any link ends
+    // at a link that rides over nothing, or in a cycle. One walk per unvisited link, marking
+    // what it passes, finds every cycle in linear time (a chain of thousands of links must
+    // not stall a reload), and each cycle is reported once, where it first appears.
+    enum class Seen : std::uint8_t { no, on_this_walk, done };
+    std::vector<Seen> seen(n, Seen::no);
+    std::vector<std::size_t> walk;
+    for (std::size_t start = 0; start < n; ++start) {
+      walk.clear();
+      std::optional<std::size_t> at = start;
+      while (at && seen[*at] == Seen::no) {
+        seen[*at] = Seen::on_this_walk;
+        walk.push_back(*at);
+        at = underlay[*at];
       }
+      if (at && seen[*at] == Seen::on_this_walk) {
+        std::vector<std::size_t> cycle(std::find(walk.begin(), walk.end(), *at), walk.end());
+        std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+        // A cycle through thousands of links is named by its first few.
+        constexpr std::size_t kShown = 8;
+        std::string chain;
+        for (std::size_t k = 0; k < cycle.size() && k < kShown; ++k) {
+          chain += config_.links[cycle[k]].name + " -> ";
+        }
+        if (cycle.size() > kShown) {
+          chain += "... (" + std::to_string(cycle.size()) + " links) -> ";
+        }
+        chain += config_.links[cycle.front()].name;
+        r_.error(carried[cycle.front()].mark,
+                 member(indexed("links", cycle.front()), "carried_over"),
+                 "carried_over forms a cycle: " + chain +
+                     "; a link cannot ride over itself, even through other links");
+      }
+      for (const auto l : walk) seen[l] = Seen::done;
     }
   }
 
   void unknown_link(const YAML::Mark& mark, const std::string& path, const std::string& name) {
+    // Already reported: the links list itself is unusable, or a link was given this name and
+    // it was refused. Saying again that no link has it would only bury the first error.
+    if (!links_usable_ || rejected_link_names_.contains(name)) return;
     std::vector<std::string_view> names;
-    for (const auto& l : config_.links) names.push_back(l.name);
+    for (const auto& l : config_.links) {
+      if (!l.name.empty()) names.push_back(l.name);
+    }
     std::string message = "no link is called '" + name + "'";
     if (auto guess = did_you_mean(name, names); !guess.empty()) {
       message += "; did you mean '" + guess + "'?";
@@ -523,10 +609,12 @@ class ConfigParser {
     for (std::size_t i = 0; i < list.size(); ++i) {
       auto name = r_.string(list[i], indexed(path, i));
       if (!name) continue;
-      if (config_.link_index(*name) < 0) {
+      if (!link_by_name_.contains(*name)) {
         unknown_link(list[i].Mark(), indexed(path, i), *name);
       } else if (std::find(cls.links.begin(), cls.links.end(), *name) != cls.links.end()) {
-        r_.error(list[i], indexed(path, i), "link '" + *name + "' is listed twice");
+        r_.error(list[i], indexed(path, i),
+                 "link '" + *name + "' is listed twice; list each link once, in order of "
+                                    "preference");
       } else {
         cls.links.push_back(*name);
       }
@@ -534,9 +622,12 @@ class ConfigParser {
   }
 
   void check_rate_fits(const YAML::Node& n, const std::string& path, const ClassConfig& cls) {
+    if (cls.links.empty()) return;  // its links were refused, and reported, elsewhere
     for (const auto& name : cls.links) {
-      const int i = config_.link_index(name);
-      if (i < 0 || !config_.links[i].capacity || *config_.links[i].capacity >= *cls.rate) return;
+      const auto found = link_by_name_.find(name);
+      if (found == link_by_name_.end()) return;
+      const auto& capacity = config_.links[found->second].capacity;
+      if (!capacity || *capacity >= *cls.rate) return;
     }
     r_.error(YamlReader::get(n, "rate"), member(path, "rate"),
              format_rate(*cls.rate) + " is more than the capacity of every link the class may "
@@ -566,7 +657,7 @@ class ConfigParser {
           if (!has_ports(p)) {
             r_.error(list, member(path, "ports"),
                      "ports only apply to tcp, udp, sctp or udplite, but protocols also lists " +
-                         std::to_string(p) + "; put port-less protocols in a separate class");
+                         protocol_name(p) + "; put port-less protocols in a separate class");
             break;
           }
         }
@@ -671,25 +762,43 @@ class ConfigParser {
       if (auto x = r_.duration(v, member(path, "max_suppress"), 1s, 24h)) d.max_suppress = *x;
     }
     if (r_.error_count() != before) return;
+    // Point at the value the operator most likely has to change, when it is in the file.
+    const auto at = [&n](std::string_view first, std::string_view second) {
+      if (const auto v = YamlReader::get(n, first); v.IsDefined()) return v.Mark();
+      if (const auto v = YamlReader::get(n, second); v.IsDefined()) return v.Mark();
+      return n.Mark();
+    };
     if (d.reuse >= d.suppress) {
-      r_.error(n, path, "reuse (" + std::to_string(static_cast<long>(d.reuse)) +
-                            ") must be below suppress (" +
-                            std::to_string(static_cast<long>(d.suppress)) + ")");
+      r_.error(at("reuse", "suppress"), path,
+               "reuse (" + std::to_string(static_cast<long>(d.reuse)) +
+                   ") must be below suppress (" + std::to_string(static_cast<long>(d.suppress)) +
+                   "): a link is suppressed above suppress and reused below reuse");
       return;
     }
     // RFC 2439 4.2: the penalty ceiling is reuse * 2^(max_suppress / half_life). If that is
     // not above suppress, no link could ever be suppressed.
     const double ceiling = d.reuse * std::exp2(to_seconds(d.max_suppress) / to_seconds(d.half_life));
     if (ceiling <= d.suppress) {
-      r_.error(n, path, "max_suppress " + format_duration(d.max_suppress) +
-                            " is too short for half_life " + format_duration(d.half_life) +
-                            ": the penalty could never reach suppress; raise max_suppress");
+      // The shortest max_suppress that works: half_life * log2(suppress / reuse), rounded up
+      // to the next whole second (strictly above, as the ceiling must exceed suppress).
+      const double needed = to_seconds(d.half_life) * std::log2(d.suppress / d.reuse);
+      const auto minimum = std::chrono::seconds(static_cast<std::int64_t>(std::floor(needed)) + 1);
+      r_.error(at("max_suppress", "half_life"), path,
+               "max_suppress " + format_duration(d.max_suppress) + " is too short for half_life " +
+                   format_duration(d.half_life) + ": the penalty ceiling, reuse x 2^(max_suppress "
+                   "/ half_life) = " + std::to_string(static_cast<long>(ceiling)) +
+                   ", never reaches suppress (" + std::to_string(static_cast<long>(d.suppress)) +
+                   "); make max_suppress at least " + format_duration(minimum) +
+                   ", or lower reuse");
     }
   }
 
   YamlReader& r_;
   Config config_;
   std::vector<YAML::Mark> link_marks_;
+  std::unordered_map<std::string, std::size_t> link_by_name_;  // first link of each name
+  bool links_usable_ = false;                      // `links` is a non-empty list
+  std::set<std::string, std::less<>> rejected_link_names_;  // names refused as invalid
 };
 
 }  // namespace

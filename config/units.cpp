@@ -67,6 +67,9 @@ std::string trim_number(double value) {
 
 Parsed<Duration> parse_duration(std::string_view text) {
   static constexpr const char* kAllowed = "a number with a unit: us, ms, s, m, h or d (e.g. 5ms)";
+  if (!text.empty() && text.front() == '-') {
+    return {std::nullopt, "'" + std::string(text) + "' is negative; use " + kAllowed};
+  }
   const auto parsed = split_number(text);
   if (!parsed.ok) {
     return {std::nullopt, "'" + std::string(text) + "' is not a duration; use " + kAllowed};

@@ -1,5 +1,9 @@
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -13,18 +17,25 @@
 namespace lifeline::config {
 namespace {
 
+// Optimal string alignment distance, case-insensitive: insertions, deletions, substitutions
+// and transpositions of neighbours ("tpc" -> "tcp") each cost 1.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
+  const auto same = [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  };
+  std::vector<std::size_t> before(b.size() + 1), previous(b.size() + 1), row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
+    before.swap(previous);
+    previous.swap(row);
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = above;
+      row[j] = std::min({previous[j] + 1, row[j - 1] + 1,
+                         previous[j - 1] + (same(a[i - 1], b[j - 1]) ? 0 : 1)});
+      if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1])) {
+        row[j] = std::min(row[j], before[j - 2] + 1);
+      }
     }
   }
   return row[b.size()];
@@ -52,6 +63,37 @@ const char* type_name(const YAML::Node& node) {
   return "missing";
 }
 
+// Where a document's content starts: unset for the empty document that a trailing '---' or
+// '...' leaves.
+class DocumentStart final : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> mark;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& at, YAML::anchor_t) override { note(at); }
+  void OnScalar(const YAML::Mark& at, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    note(at);
+  }
+  void OnSequenceStart(const YAML::Mark& at, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(at);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& at, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(at);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& at) {
+    if (!mark) mark = at;
+  }
+};
+
 }  // namespace
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
@@ -59,9 +101,14 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string_vi
   std::size_t best_distance = std::string::npos;
   for (const auto candidate : candidates) {
     if (normalise_separators(word) == normalise_separators(candidate)) return std::string(candidate);
-    const std::size_t distance = edit_distance(word, candidate);
     // Allow about one typo per three letters: "inteval" -> "interval", but not "foo" -> "rtt".
     const std::size_t budget = std::max<std::size_t>(1, std::min(word.size(), candidate.size()) / 3);
+    // The distance is at least the difference in length: a long word (a key can be anything
+    // up to the file size) is not compared letter by letter with a short one.
+    const std::size_t longer = std::max(word.size(), candidate.size());
+    const std::size_t shorter = std::min(word.size(), candidate.size());
+    if (longer - shorter > budget) continue;
+    const std::size_t distance = edit_distance(word, candidate);
     if (distance <= budget && distance < best_distance) {
       best = candidate;
       best_distance = distance;
@@ -121,18 +168,20 @@ YAML::Node YamlReader::parse(std::string_view text) {
     return YAML::Node(YAML::NodeType::Undefined);
   }
   try {
-    // LoadAll, not Load: Load silently ignores everything after a '---', so a second
-    // document (two files concatenated) would be dropped without a word.
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    for (std::size_t i = 1; i < documents.size(); ++i) {
-      if (documents[i].IsNull()) continue;  // a trailing '---' or '...'
-      error(documents[i], "",
+    YAML::Node root = YAML::Load(std::string(text));
+    // Load reads the first document and silently drops the rest, so a second one (two files
+    // concatenated) is looked for here. Not with LoadAll: on some malformed input (a stray
+    // ',' at the top level) yaml-cpp 0.7's LoadAll loops forever, allocating.
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    DocumentStart first;
+    DocumentStart second;
+    if (parser.HandleNextDocument(first) && parser.HandleNextDocument(second) && second.mark) {
+      error(*second.mark, "",
             "a second YAML document starts here; a file holds one document (remove the '---' "
             "before it, or split the file)");
-      break;
     }
-    // No document at all (an empty file, only comments): a null node, reported by the caller.
-    return documents.empty() ? YAML::Node(YAML::NodeType::Null) : documents.front();
+    return root;
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own depth guard (it parses recursively); without it the stack would overflow.
     error(e.mark, "",
@@ -165,6 +214,12 @@ void YamlReader::error(const YAML::Mark& mark, std::string_view path, std::strin
 }
 
 void YamlReader::error(const YAML::Node& node, std::string_view path, std::string message) {
+  if (node.IsNull()) {
+    const auto [first, last] = empty_values_.equal_range(node.Mark().pos);
+    for (auto it = first; it != last; ++it) {
+      if (it->second.first.is(node)) return error(it->second.second, path, std::move(message));
+    }
+  }
   error(node.Mark(), path, std::move(message));
 }
 
@@ -180,13 +235,17 @@ bool YamlReader::map(const YAML::Node& node, std::string_view path,
   }
   const std::vector<std::string_view> names(allowed);
   std::set<std::string> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+  // Range-for, not `const Node& key = it->first`: yaml-cpp's operator-> returns a temporary
+  // proxy, so a reference taken through it dangles at the end of the statement.
+  for (const auto& entry : node) {
+    const YAML::Node& key = entry.first;
+    const YAML::Node& value = entry.second;
     if (!key.IsScalar()) {
       error(key, path, "keys must be plain names");
       continue;
     }
     const std::string& name = key.Scalar();
+    if (value.IsNull()) empty_values_.emplace(value.Mark().pos, std::pair{value, key.Mark()});
     if (!seen.insert(name).second) {
       error(key, member(path, name), "is given twice; keep one");
       continue;
@@ -195,6 +254,7 @@ bool YamlReader::map(const YAML::Node& node, std::string_view path,
     std::string message = "unknown key '" + name + "'";
     if (auto guess = did_you_mean(name, names); !guess.empty()) {
       message += "; did you mean '" + guess + "'?";
+      misspelt_.emplace(node.Mark().pos, std::pair{node, guess});
     } else {
       message += "; allowed here: " + one_of(names);
     }
@@ -213,8 +273,8 @@ bool YamlReader::sequence(const YAML::Node& node, std::string_view path) {
 
 YAML::Node YamlReader::get(const YAML::Node& node, std::string_view key) {
   if (!node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+  for (const auto& entry : node) {
+    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
   }
   return YAML::Node(YAML::NodeType::Undefined);
 }
@@ -225,7 +285,11 @@ bool YamlReader::present(const YAML::Node& node, std::string_view key) {
 
 bool YamlReader::require(const YAML::Node& map, std::string_view key, std::string_view path) {
   if (present(map, key)) return true;
-  error(map, member(path, key), "is required");
+  const auto [first, last] = misspelt_.equal_range(map.Mark().pos);
+  const bool misspelt = std::any_of(first, last, [&](const auto& typo) {
+    return typo.second.second == key && typo.second.first.is(map);
+  });
+  if (!misspelt) error(map, member(path, key), "is required");
   return false;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,7 +55,8 @@ class YamlReader {
   static bool present(const YAML::Node& node, std::string_view key);
   // Absent, or explicitly null/empty (`key:` or `key: null`).
   static bool is_null(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
-  // Reports "path is required" at the map's position when `key` is missing.
+  // Reports "path is required" at the map's position when `key` is missing (unless map()
+  // already reported an unknown key as a typo of it).
   bool require(const YAML::Node& map, std::string_view key, std::string_view path);
 
   std::optional<std::string> string(const YAML::Node& node, std::string_view path);
@@ -95,6 +97,14 @@ class YamlReader {
  private:
   std::string file_;
   std::vector<Diagnostic> diagnostics_;
+  // Both are indexed by the node's byte offset (Mark().pos), then told apart with is(): a
+  // file can hold many thousands of maps, and lookups must not be linear in them.
+  // Values left empty (`kind:`), with the position of their key. yaml-cpp marks an empty
+  // value at the next token, often the next line's key, so errors about it use the key's.
+  std::multimap<int, std::pair<YAML::Node, YAML::Mark>> empty_values_;
+  // (map, key) for each unknown key reported as "did you mean 'key'?": require() does not
+  // report that key missing as well, since the typo is the whole problem.
+  std::multimap<int, std::pair<YAML::Node, std::string>> misspelt_;
 };
 
 // The whole file, or a diagnostic (file:0:0) saying why it cannot be read.

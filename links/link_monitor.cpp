@@ -119,7 +119,7 @@ void LinkMonitor::aggregate_metrics() {
   }
   // With quorum k, the link is as good as its k-th best alive target: one target that
   // stops answering, or a far-away one, does not make a good link look bad.
-  constexpr std::size_t kMax = 32;
+  constexpr std::size_t kMax = 16;  // the loader allows at most 16 probes per link
   std::array<Duration, kMax> srtt, rttvar, jitter, min_rtt;
   std::array<double, kMax> loss;
   std::array<const HealthEstimator*, kMax> by_loss;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 
 namespace lifeline::links {
 
@@ -95,6 +96,8 @@ void TargetTracker::on_timer(TimePoint now) {
   resolve(now);
   check_detection(now);
   maybe_come_up(now);
+  // Whatever was due has been handled; a deadline left in the past would spin the caller.
+  assert(next_deadline() > now);
 }
 
 void TargetTracker::resolve(TimePoint now) {
@@ -116,11 +119,13 @@ void TargetTracker::resolve(TimePoint now) {
 }
 
 void TargetTracker::check_detection(TimePoint now) {
-  if (!alive_ || !last_reply_) return;
-  if (now - *last_reply_ < detection_time_) return;
-  alive_ = false;
+  if (!last_reply_ || now - *last_reply_ < detection_time_) return;
+  if (alive_) {
+    alive_ = false;
+    last_failure_ = now;
+  }
+  // Silent for the detection time: whatever run of good probes was building up is over.
   good_run_ = 0;
-  last_failure_ = now;
 }
 
 void TargetTracker::maybe_come_up(TimePoint now) {
@@ -137,8 +142,10 @@ TimePoint TargetTracker::next_deadline() const {
   // The oldest unresolved probe is unanswered (answered ones are popped as they arrive) and
   // times out first.
   if (oldest_ < next_seq_) next = ring_[oldest_ & mask_].sent_at + probe_timeout();
-  if (alive_ && last_reply_) next = std::min(next, *last_reply_ + detection_time_);
-  if (!alive_ && good_run_ >= detect_.rise && last_reply_ && last_failure_) {
+  // Detection: an alive target goes down, a rising one starts its run again.
+  if ((alive_ || good_run_ > 0) && last_reply_) next = std::min(next, *last_reply_ + detection_time_);
+  // Stability: a target with enough good probes waits out min_stable since the last failure.
+  if (!alive_ && good_run_ >= detect_.rise && last_failure_) {
     next = std::min(next, *last_failure_ + detect_.min_stable);
   }
   return next;

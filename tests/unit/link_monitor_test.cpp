@@ -79,6 +79,20 @@ TEST(LinkMonitor, ComesBackOnlyAfterMinStableSinceTheOutageEnded) {
   EXPECT_DOUBLE_EQ(h.monitor().status().metrics.loss, 0.0);
 }
 
+TEST(LinkMonitor, ASilenceWhenMinStableEndsRestartsTheWait) {
+  // Regression: the stability deadline fell inside a new silent gap, was never cleared, and
+  // the caller spun on it at one instant.
+  LinkHarness h(link_from(kOneTarget));
+  h.drop = [](std::size_t, TimePoint sent) {
+    return (sent >= at(5s) && sent < at(7s)) || (sent >= at(8950ms) && sent < at(9200ms));
+  };
+  h.run_until(at(20s));
+  ASSERT_EQ(h.transitions().size(), 3u);
+  EXPECT_EQ(h.transitions()[2].to, Health::up);
+  // The second gap (~9.22 s) is a failure too: 2 s of stability from its end.
+  EXPECT_GE(h.transitions()[2].at, at(11s + 200ms));
+}
+
 TEST(LinkMonitor, AFlappingPathDoesNotComeBackBetweenFlaps) {
   LinkHarness h(link_from(kOneTarget));
   // 300 ms down every second: never 2 s stable, so the link stays down after the first.
