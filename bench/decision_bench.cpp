@@ -52,7 +52,8 @@ config::Config gateway(std::size_t links, std::size_t classes) {
     cls.name = "c" + std::to_string(k);
     cls.precedence = static_cast<config::Precedence>(k % 5);
     // Each class prefers 4 links, starting at a different one.
-    for (std::size_t j = 0; j < 4; ++j) cls.links.push_back("l" + std::to_string((k + j * 3) % links));
+    for (std::size_t j = 0; j < 4; ++j)
+      cls.links.push_back("l" + std::to_string((k + j * 3) % links));
     cls.rate = 100'000 * (1 + k % 7);
     if (k % 3 == 0) cls.require.rtt = std::chrono::milliseconds(50 + 10 * (k % 20));
     cls.when_none = k % 2 ? config::WhenNone::main : config::WhenNone::blackhole;
@@ -100,9 +101,11 @@ struct DecideFixture {
 
 // decide() with every link up and the previous assignment unchanged (the reconcile case).
 void BM_Decide(benchmark::State& state) {
-  DecideFixture f(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)));
+  DecideFixture f(static_cast<std::size_t>(state.range(0)),
+                  static_cast<std::size_t>(state.range(1)));
   policy::PolicyEngine engine(f.model);
-  auto previous = engine.decide(f.inputs, {}, policy::PolicyState::initial(f.model), TimePoint{}).state;
+  auto previous =
+      engine.decide(f.inputs, {}, policy::PolicyState::initial(f.model), TimePoint{}).state;
   TimePoint now = TimePoint{} + 1s;
   for (auto _ : state) {
     auto d = engine.decide(f.inputs, {}, previous, now);
@@ -115,7 +118,8 @@ BENCHMARK(BM_Decide)->Args({16, 256})->Args({4, 8});
 void BM_DecideFailover(benchmark::State& state) {
   DecideFixture f(16, 256);
   policy::PolicyEngine engine(f.model);
-  const auto before = engine.decide(f.inputs, {}, policy::PolicyState::initial(f.model), TimePoint{}).state;
+  const auto before =
+      engine.decide(f.inputs, {}, policy::PolicyState::initial(f.model), TimePoint{}).state;
   f.status[0].health = links::Health::down;
   f.status[0].downs = 1;
   f.status[3].health = links::Health::down;
@@ -132,13 +136,15 @@ BENCHMARK(BM_DecideFailover);
 void BM_SimulatorThroughput(benchmark::State& state) {
   const std::string src = LIFELINE_SOURCE_DIR;
   const auto config = config::load_config_file(src + "/config/examples/base-gateway.yaml");
-  const auto scenario = sim::load_scenario_file(src + "/lab/scenarios/5g-outage.yaml", *config.config);
+  const auto scenario =
+      sim::load_scenario_file(src + "/lab/scenarios/5g-outage.yaml", *config.config);
   std::uint64_t probes = 0;
   for (auto _ : state) {
     const auto r = sim::simulate(*config.config, *scenario.scenario);
     probes += r.probes;
   }
-  state.counters["probes/s"] = benchmark::Counter(static_cast<double>(probes), benchmark::Counter::kIsRate);
+  state.counters["probes/s"] =
+      benchmark::Counter(static_cast<double>(probes), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SimulatorThroughput)->Unit(benchmark::kMillisecond);
 

@@ -53,7 +53,9 @@ IpAddress mask_address(const IpAddress& address, std::uint8_t length) {
   return IpAddress::v6(bytes);
 }
 
-Prefix Prefix::Parsed::masked() const { return Prefix(mask_address(address, length), length); }
+Prefix Prefix::Parsed::masked() const {
+  return Prefix(mask_address(address, length), length);
+}
 
 Prefix::Parsed Prefix::parse(std::string_view text) {
   Parsed result;

@@ -26,10 +26,10 @@ const char* to_string(WhenNone when_none);
 
 // Failure detection of one link (docs/detection.md explains the defaults).
 struct DetectConfig {
-  Duration interval{};      // probe interval per target
+  Duration interval{};           // probe interval per target
   std::uint32_t multiplier = 0;  // intervals without any valid reply -> target down
   std::uint32_t rise = 0;        // consecutive answered probes before a target may come back
-  Duration min_stable{};    // and no detection failure for this long
+  Duration min_stable{};         // and no detection failure for this long
   Duration detection_time() const { return interval * multiplier; }
 };
 
@@ -40,7 +40,7 @@ DetectConfig default_detect(LinkKind kind);
 struct SlaConfig {
   std::optional<Duration> rtt;
   std::optional<Duration> jitter;
-  std::optional<double> loss;  // ratio 0..1
+  std::optional<double> loss;                  // ratio 0..1
   Duration window = std::chrono::seconds(10);  // loss is measured over this sliding window
 };
 

@@ -57,8 +57,8 @@ constexpr NamedNumber kDscpNames[] = {
     {"af22", 20}, {"af23", 22}, {"af31", 26}, {"af32", 28}, {"af33", 30}, {"af41", 34},
     {"af42", 36}, {"af43", 38}, {"ef", 46},   {"va", 44},   {"le", 1},    {"be", 0}};
 
-constexpr NamedNumber kProtocolNames[] = {{"icmp", 1},  {"tcp", 6},   {"udp", 17},
-                                          {"gre", 47},  {"esp", 50},  {"ah", 51},
+constexpr NamedNumber kProtocolNames[] = {{"icmp", 1},    {"tcp", 6},    {"udp", 17},
+                                          {"gre", 47},    {"esp", 50},   {"ah", 51},
                                           {"icmpv6", 58}, {"sctp", 132}, {"udplite", 136}};
 
 // Protocols that carry ports.
@@ -104,8 +104,10 @@ class ConfigParser {
         if (is_node_name(*name)) {
           config_.node = *name;
         } else {
-          r_.error(node, "node", "'" + *name + "' is not a valid node name; use 1-63 letters, "
-                                               "digits, '.', '-' or '_'");
+          r_.error(node, "node",
+                   "'" + *name +
+                       "' is not a valid node name; use 1-63 letters, "
+                       "digits, '.', '-' or '_'");
         }
       }
     }
@@ -158,8 +160,9 @@ class ConfigParser {
         } else {
           rejected_link_names_.insert(*name);
           r_.error(node, member(path, "name"),
-                   "'" + *name + "' is not a valid link name; use 1-15 characters from a-z, 0-9 "
-                                 "and '-'");
+                   "'" + *name +
+                       "' is not a valid link name; use 1-15 characters from a-z, 0-9 "
+                       "and '-'");
         }
       }
     }
@@ -170,8 +173,9 @@ class ConfigParser {
           link.interface = *name;
         } else {
           r_.error(node, member(path, "interface"),
-                   "'" + *name + "' is not a valid interface name; use 1-15 characters without "
-                                 "'/', ':' or spaces");
+                   "'" + *name +
+                       "' is not a valid interface name; use 1-15 characters without "
+                       "'/', ':' or spaces");
         }
       }
     }
@@ -201,8 +205,9 @@ class ConfigParser {
           if (!name) continue;
           if (!is_name(*name, kMaxClassName)) {
             r_.error(groups[i], indexed(gpath, i),
-                     "'" + *name + "' is not a valid group name; use 1-31 characters from a-z, "
-                                   "0-9 and '-'");
+                     "'" + *name +
+                         "' is not a valid group name; use 1-31 characters from a-z, "
+                         "0-9 and '-'");
           } else if (std::find(link.risk_groups.begin(), link.risk_groups.end(), *name) ==
                      link.risk_groups.end()) {
             link.risk_groups.push_back(*name);
@@ -236,8 +241,9 @@ class ConfigParser {
       if (r_.sequence(probes, ppath)) {
         if (probes.size() == 0) r_.error(probes, ppath, "needs at least one probe");
         if (probes.size() > kMaxProbes) {
-          r_.error(probes, ppath, "has " + std::to_string(probes.size()) + " probes; at most " +
-                                      std::to_string(kMaxProbes) + " per link");
+          r_.error(probes, ppath,
+                   "has " + std::to_string(probes.size()) + " probes; at most " +
+                       std::to_string(kMaxProbes) + " per link");
         }
         for (std::size_t i = 0; i < probes.size(); ++i) {
           ProbeConfig probe;
@@ -308,9 +314,9 @@ class ConfigParser {
     if (!r_.map(n, path, {"type", "target", "key_file"})) return false;
     const auto before = r_.error_count();
     if (r_.require(n, "type", path)) {
-      if (auto t = r_.choice<ProbeType>(YamlReader::get(n, "type"), member(path, "type"),
-                                        {{"udp-echo", ProbeType::udp_echo},
-                                         {"icmp", ProbeType::icmp}})) {
+      if (auto t = r_.choice<ProbeType>(
+              YamlReader::get(n, "type"), member(path, "type"),
+              {{"udp-echo", ProbeType::udp_echo}, {"icmp", ProbeType::icmp}})) {
         probe.type = *t;
       } else {
         return false;
@@ -350,9 +356,11 @@ class ConfigParser {
         probe.target = *a;
         return;
       }
-      r_.error(node, path, "'" + text + "' is not an IP address; an icmp target is an IPv4 or "
-                                       "IPv6 address (names are not resolved: a probe must not "
-                                       "depend on DNS)");
+      r_.error(node, path,
+               "'" + text +
+                   "' is not an IP address; an icmp target is an IPv4 or "
+                   "IPv6 address (names are not resolved: a probe must not "
+                   "depend on DNS)");
       return;
     }
     // udp-echo: "198.19.0.10:7070" or "[2001:db8::10]:7070".
@@ -373,8 +381,10 @@ class ConfigParser {
       host = t;
     } else if (t.find(':', colon + 1) != std::string_view::npos) {
       // Two or more colons: an IPv6 address. Without brackets its port cannot be told apart.
-      r_.error(node, path, "'" + text + "': write an IPv6 address in brackets, as in "
-                                       "[2001:db8::10]:7070");
+      r_.error(node, path,
+               "'" + text +
+                   "': write an IPv6 address in brackets, as in "
+                   "[2001:db8::10]:7070");
       return;
     } else {
       host = t.substr(0, colon);
@@ -386,13 +396,16 @@ class ConfigParser {
       return;
     }
     if (!address) {
-      r_.error(node, path, "'" + std::string(host) + "' is not an IP address; " + kForm +
-                               " (names are not resolved: a probe must not depend on DNS)");
+      r_.error(node, path,
+               "'" + std::string(host) + "' is not an IP address; " + kForm +
+                   " (names are not resolved: a probe must not depend on DNS)");
       return;
     }
     if (t.front() == '[' && address->is_v4()) {
-      r_.error(node, path, "'" + text + "': brackets are for IPv6 addresses only; write an IPv4 "
-                                       "target without them, as in 198.19.0.10:7070");
+      r_.error(node, path,
+               "'" + text +
+                   "': brackets are for IPv6 addresses only; write an IPv4 "
+                   "target without them, as in 198.19.0.10:7070");
       return;
     }
     if (!port) {
@@ -403,8 +416,8 @@ class ConfigParser {
     const auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), number);
     if (port->empty() || ec != std::errc() || end != port->data() + port->size() || number < 1 ||
         number > 65535) {
-      r_.error(node, path, "'" + text + "' has port '" + std::string(*port) +
-                               "'; use a port from 1 to 65535");
+      r_.error(node, path,
+               "'" + text + "' has port '" + std::string(*port) + "'; use a port from 1 to 65535");
       return;
     }
     probe.target = *address;
@@ -521,8 +534,9 @@ class ConfigParser {
       if (!parse_class(list[i], path, cls)) continue;
       auto [it, fresh] = seen.emplace(cls.name, list[i].Mark().line + 1);
       if (!fresh) {
-        r_.error(list[i], path, "class name '" + cls.name + "' is already used at line " +
-                                    std::to_string(it->second) + "; names must be unique");
+        r_.error(list[i], path,
+                 "class name '" + cls.name + "' is already used at line " +
+                     std::to_string(it->second) + "; names must be unique");
         continue;
       }
       config_.classes.push_back(std::move(cls));
@@ -531,8 +545,8 @@ class ConfigParser {
 
   bool parse_class(const YAML::Node& n, const std::string& path, ClassConfig& cls) {
     if (!r_.map(n, path,
-                {"name", "precedence", "match", "links", "require", "rate", "when_none",
-                 "failback", "preempt"})) {
+                {"name", "precedence", "match", "links", "require", "rate", "when_none", "failback",
+                 "preempt"})) {
       return false;
     }
     const auto before = r_.error_count();
@@ -543,19 +557,20 @@ class ConfigParser {
           cls.name = *name;
         } else {
           r_.error(node, member(path, "name"),
-                   "'" + *name + "' is not a valid class name; use 1-31 characters from a-z, "
-                                 "0-9 and '-'");
+                   "'" + *name +
+                       "' is not a valid class name; use 1-31 characters from a-z, "
+                       "0-9 and '-'");
         }
       }
     }
     if (r_.require(n, "precedence", path)) {
-      if (auto p = r_.choice<Precedence>(YamlReader::get(n, "precedence"),
-                                         member(path, "precedence"),
-                                         {{"flash-override", Precedence::flash_override},
-                                          {"flash", Precedence::flash},
-                                          {"immediate", Precedence::immediate},
-                                          {"priority", Precedence::priority},
-                                          {"routine", Precedence::routine}})) {
+      if (auto p =
+              r_.choice<Precedence>(YamlReader::get(n, "precedence"), member(path, "precedence"),
+                                    {{"flash-override", Precedence::flash_override},
+                                     {"flash", Precedence::flash},
+                                     {"immediate", Precedence::immediate},
+                                     {"priority", Precedence::priority},
+                                     {"routine", Precedence::routine}})) {
         cls.precedence = *p;
       }
     }
@@ -584,9 +599,9 @@ class ConfigParser {
     }
     if (r_.require(n, "when_none", path)) {
       const auto node = YamlReader::get(n, "when_none");
-      if (auto w = r_.choice<WhenNone>(
-              node, member(path, "when_none"),
-              {{"blackhole", WhenNone::blackhole}, {"main", WhenNone::main}})) {
+      if (auto w =
+              r_.choice<WhenNone>(node, member(path, "when_none"),
+                                  {{"blackhole", WhenNone::blackhole}, {"main", WhenNone::main}})) {
         cls.when_none = *w;
       }
     }
@@ -613,8 +628,9 @@ class ConfigParser {
         unknown_link(list[i].Mark(), indexed(path, i), *name);
       } else if (std::find(cls.links.begin(), cls.links.end(), *name) != cls.links.end()) {
         r_.error(list[i], indexed(path, i),
-                 "link '" + *name + "' is listed twice; list each link once, in order of "
-                                    "preference");
+                 "link '" + *name +
+                     "' is listed twice; list each link once, in order of "
+                     "preference");
       } else {
         cls.links.push_back(*name);
       }
@@ -630,8 +646,9 @@ class ConfigParser {
       if (!capacity || *capacity >= *cls.rate) return;
     }
     r_.error(YamlReader::get(n, "rate"), member(path, "rate"),
-             format_rate(*cls.rate) + " is more than the capacity of every link the class may "
-                                      "use, so it could never be placed");
+             format_rate(*cls.rate) +
+                 " is more than the capacity of every link the class may "
+                 "use, so it could never be placed");
   }
 
   void parse_match(const YAML::Node& n, const std::string& path, MatchConfig& m) {
@@ -647,8 +664,7 @@ class ConfigParser {
       prefixes(list, member(path, "destinations"), m.destinations);
     }
     if (auto list = YamlReader::get(n, "protocols"); !YamlReader::is_null(list)) {
-      named_numbers(list, member(path, "protocols"), kProtocolNames, 255, "protocol",
-                    m.protocols);
+      named_numbers(list, member(path, "protocols"), kProtocolNames, 255, "protocol", m.protocols);
     }
     if (auto list = YamlReader::get(n, "ports"); !YamlReader::is_null(list)) {
       ports(list, member(path, "ports"), m.ports);
@@ -665,8 +681,9 @@ class ConfigParser {
     }
     if (m.dscp.empty() && m.sources.empty() && m.destinations.empty() && m.protocols.empty() &&
         m.ports.empty() && r_.error_count() == before) {
-      r_.error(n, path, "needs at least one non-empty key: dscp, sources, destinations, "
-                        "protocols or ports");
+      r_.error(n, path,
+               "needs at least one non-empty key: dscp, sources, destinations, "
+               "protocols or ports");
     }
   }
 
@@ -690,8 +707,8 @@ class ConfigParser {
         std::string message = "'" + *text + "' is not a " + std::string(what) + "; use 0-" +
                               std::to_string(max) + " or one of " + one_of(names);
         if (auto guess = did_you_mean(*text, names); !guess.empty()) {
-          message = "'" + *text + "' is not a " + std::string(what) + "; did you mean '" +
-                    guess + "'?";
+          message =
+              "'" + *text + "' is not a " + std::string(what) + "; did you mean '" + guess + "'?";
         }
         r_.error(list[i], ipath, std::move(message));
         continue;
@@ -728,8 +745,10 @@ class ConfigParser {
       const auto first = number(t.substr(0, dash));
       const auto last = dash == std::string::npos ? first : number(t.substr(dash + 1));
       if (!first || !last) {
-        r_.error(list[i], ipath, "'" + *text + "' is not a port; use 1-65535 or a range like "
-                                               "10000-20000");
+        r_.error(list[i], ipath,
+                 "'" + *text +
+                     "' is not a port; use 1-65535 or a range like "
+                     "10000-20000");
         continue;
       }
       if (*first > *last) {
@@ -777,7 +796,8 @@ class ConfigParser {
     }
     // RFC 2439 4.2: the penalty ceiling is reuse * 2^(max_suppress / half_life). If that is
     // not above suppress, no link could ever be suppressed.
-    const double ceiling = d.reuse * std::exp2(to_seconds(d.max_suppress) / to_seconds(d.half_life));
+    const double ceiling =
+        d.reuse * std::exp2(to_seconds(d.max_suppress) / to_seconds(d.half_life));
     if (ceiling <= d.suppress) {
       // The shortest max_suppress that works: half_life * log2(suppress / reuse), rounded up
       // to the next whole second (strictly above, as the ceiling must exceed suppress).
@@ -785,9 +805,11 @@ class ConfigParser {
       const auto minimum = std::chrono::seconds(static_cast<std::int64_t>(std::floor(needed)) + 1);
       r_.error(at("max_suppress", "half_life"), path,
                "max_suppress " + format_duration(d.max_suppress) + " is too short for half_life " +
-                   format_duration(d.half_life) + ": the penalty ceiling, reuse x 2^(max_suppress "
-                   "/ half_life) = " + std::to_string(static_cast<long>(ceiling)) +
-                   ", never reaches suppress (" + std::to_string(static_cast<long>(d.suppress)) +
+                   format_duration(d.half_life) +
+                   ": the penalty ceiling, reuse x 2^(max_suppress "
+                   "/ half_life) = " +
+                   std::to_string(static_cast<long>(ceiling)) + ", never reaches suppress (" +
+                   std::to_string(static_cast<long>(d.suppress)) +
                    "); make max_suppress at least " + format_duration(minimum) +
                    ", or lower reuse");
     }
@@ -797,8 +819,8 @@ class ConfigParser {
   Config config_;
   std::vector<YAML::Mark> link_marks_;
   std::unordered_map<std::string, std::size_t> link_by_name_;  // first link of each name
-  bool links_usable_ = false;                      // `links` is a non-empty list
-  std::set<std::string, std::less<>> rejected_link_names_;  // names refused as invalid
+  bool links_usable_ = false;                                  // `links` is a non-empty list
+  std::set<std::string, std::less<>> rejected_link_names_;     // names refused as invalid
 };
 
 }  // namespace

@@ -78,8 +78,8 @@ Parsed<Duration> parse_duration(std::string_view text) {
     std::string_view name;
     long double ns;
   };
-  static constexpr Unit kUnits[] = {{"us", 1e3L},         {"ms", 1e6L},         {"s", 1e9L},
-                                    {"m", 60e9L},         {"h", 3600e9L},       {"d", 86400e9L}};
+  static constexpr Unit kUnits[] = {{"us", 1e3L}, {"ms", 1e6L},   {"s", 1e9L},
+                                    {"m", 60e9L}, {"h", 3600e9L}, {"d", 86400e9L}};
   for (const auto& unit : kUnits) {
     if (parsed.unit != unit.name) continue;
     const long double ns = parsed.number * unit.ns;
@@ -165,6 +165,8 @@ std::string format_rate(BitRate bps) {
   return std::to_string(bps) + "bit";
 }
 
-std::string format_percent(double ratio) { return trim_number(ratio * 100) + "%"; }
+std::string format_percent(double ratio) {
+  return trim_number(ratio * 100) + "%";
+}
 
 }  // namespace lifeline

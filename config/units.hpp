@@ -39,7 +39,9 @@ std::string format_rate(BitRate bps);
 std::string format_percent(double ratio);
 
 // Seconds as a double, for output and statistics only (never for decisions).
-inline double to_seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+inline double to_seconds(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 inline Duration from_seconds(double s) {
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
 }

@@ -31,8 +31,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     previous.swap(row);
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      row[j] = std::min({previous[j] + 1, row[j - 1] + 1,
-                         previous[j - 1] + (same(a[i - 1], b[j - 1]) ? 0 : 1)});
+      row[j] = std::min(
+          {previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (same(a[i - 1], b[j - 1]) ? 0 : 1)});
       if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1])) {
         row[j] = std::min(row[j], before[j - 2] + 1);
       }
@@ -100,9 +100,11 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string_vi
   std::string best;
   std::size_t best_distance = std::string::npos;
   for (const auto candidate : candidates) {
-    if (normalise_separators(word) == normalise_separators(candidate)) return std::string(candidate);
+    if (normalise_separators(word) == normalise_separators(candidate))
+      return std::string(candidate);
     // Allow about one typo per three letters: "inteval" -> "interval", but not "foo" -> "rtt".
-    const std::size_t budget = std::max<std::size_t>(1, std::min(word.size(), candidate.size()) / 3);
+    const std::size_t budget =
+        std::max<std::size_t>(1, std::min(word.size(), candidate.size()) / 3);
     // The distance is at least the difference in length: a long word (a key can be anything
     // up to the file size) is not compared letter by letter with a short one.
     const std::size_t longer = std::max(word.size(), candidate.size());
@@ -308,8 +310,7 @@ std::optional<std::int64_t> YamlReader::integer(const YAML::Node& node, std::str
   if (!text) return std::nullopt;
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  std::string range = "a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max);
+  std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
   if (!why_max.empty()) range += " (" + std::string(why_max) + ")";
   if (text->empty() || ec != std::errc() || end != text->data() + text->size()) {
     error(node, path, "'" + *text + "' is not " + range);
@@ -341,8 +342,8 @@ std::optional<Duration> YamlReader::duration(const YAML::Node& node, std::string
     return std::nullopt;
   }
   if (*parsed.value < min || *parsed.value > max) {
-    error(node, path, *text + " is out of range; use " + format_duration(min) + " to " +
-                          format_duration(max));
+    error(node, path,
+          *text + " is out of range; use " + format_duration(min) + " to " + format_duration(max));
     return std::nullopt;
   }
   return parsed.value;
@@ -376,7 +377,7 @@ std::optional<IpAddress> YamlReader::address(const YAML::Node& node, std::string
   auto text = string(node, path);
   if (!text) return std::nullopt;
   auto parsed = IpAddress::parse(*text);
-  const char* wanted = !family                  ? "an IPv4 or IPv6 address"
+  const char* wanted = !family                 ? "an IPv4 or IPv6 address"
                        : *family == Family::v4 ? "an IPv4 address (e.g. 198.18.1.2)"
                                                : "an IPv6 address (e.g. 2001:db8::2)";
   if (!parsed) {
@@ -400,16 +401,19 @@ std::optional<Prefix> YamlReader::prefix(const YAML::Node& node, std::string_vie
   switch (*parsed.error) {
     case Prefix::ParseError::syntax:
       error(node, path,
-            "'" + *text + "' is not a prefix; use address/length, e.g. 198.18.10.0/26 or "
-                          "2001:db8:10::/48");
+            "'" + *text +
+                "' is not a prefix; use address/length, e.g. 198.18.10.0/26 or "
+                "2001:db8:10::/48");
       break;
     case Prefix::ParseError::length_out_of_range:
-      error(node, path, "'" + *text + "' has a prefix length out of range (0-32 for IPv4, "
-                                      "0-128 for IPv6)");
+      error(node, path,
+            "'" + *text +
+                "' has a prefix length out of range (0-32 for IPv4, "
+                "0-128 for IPv6)");
       break;
     case Prefix::ParseError::host_bits_set:
-      error(node, path, "'" + *text + "' has host bits set; did you mean " +
-                            parsed.masked().to_string() + "?");
+      error(node, path,
+            "'" + *text + "' has host bits set; did you mean " + parsed.masked().to_string() + "?");
       break;
   }
   return std::nullopt;

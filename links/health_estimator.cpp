@@ -19,7 +19,9 @@ double wilson(std::size_t k, std::size_t n, double sign) {
   return std::clamp((centre + sign * spread) / (1 + z2 / nn), 0.0, 1.0);
 }
 
-Duration abs(Duration d) { return d < Duration::zero() ? -d : d; }
+Duration abs(Duration d) {
+  return d < Duration::zero() ? -d : d;
+}
 
 }  // namespace
 
@@ -69,7 +71,11 @@ void HealthEstimator::reset_loss_window() {
   next_ = fill_ = losses_ = 0;
 }
 
-double HealthEstimator::loss_lower_bound() const { return wilson(losses_, fill_, -1); }
-double HealthEstimator::loss_upper_bound() const { return wilson(losses_, fill_, +1); }
+double HealthEstimator::loss_lower_bound() const {
+  return wilson(losses_, fill_, -1);
+}
+double HealthEstimator::loss_upper_bound() const {
+  return wilson(losses_, fill_, +1);
+}
 
 }  // namespace lifeline::links

@@ -136,8 +136,8 @@ bool LinkMonitor::loss_exceeds(double limit) const {
 }
 
 bool LinkMonitor::loss_within(double limit) const {
-  return !loss_source_ || (loss_source_->loss_ratio() < limit &&
-                           loss_source_->loss_upper_bound() < limit);
+  return !loss_source_ ||
+         (loss_source_->loss_ratio() < limit && loss_source_->loss_upper_bound() < limit);
 }
 
 bool LinkMonitor::evaluate_watches(TimePoint now) {
@@ -226,7 +226,8 @@ std::string LinkMonitor::describe_watch_violation(const Thresholds& t) const {
   const auto& m = status_.metrics;
   std::string out;
   auto add = [&out](std::string part) { out += (out.empty() ? "" : ", ") + std::move(part); };
-  if (t.rtt && m.srtt > *t.rtt) add("rtt " + format_duration(m.srtt) + " > " + format_duration(*t.rtt));
+  if (t.rtt && m.srtt > *t.rtt)
+    add("rtt " + format_duration(m.srtt) + " > " + format_duration(*t.rtt));
   if (t.jitter && m.jitter > *t.jitter)
     add("jitter " + format_duration(m.jitter) + " > " + format_duration(*t.jitter));
   if (t.loss && loss_exceeds(*t.loss))

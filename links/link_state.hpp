@@ -52,8 +52,8 @@ class ThresholdBits {
 
 struct LinkStatus {
   Health health = Health::down;
-  TimePoint since{};           // when `health` last changed
-  std::uint64_t downs = 0;     // transitions into down from up/degraded (feeds dampening)
+  TimePoint since{};        // when `health` last changed
+  std::uint64_t downs = 0;  // transitions into down from up/degraded (feeds dampening)
   LinkMetrics metrics;
   // Bit i: the link meets watch i (LinkMonitor's constructor argument); bit 0 is its SLA.
   // Evaluated with hysteresis, so it only flips on evidence.

@@ -143,7 +143,8 @@ TimePoint TargetTracker::next_deadline() const {
   // times out first.
   if (oldest_ < next_seq_) next = ring_[oldest_ & mask_].sent_at + probe_timeout();
   // Detection: an alive target goes down, a rising one starts its run again.
-  if ((alive_ || good_run_ > 0) && last_reply_) next = std::min(next, *last_reply_ + detection_time_);
+  if ((alive_ || good_run_ > 0) && last_reply_)
+    next = std::min(next, *last_reply_ + detection_time_);
   // Stability: a target with enough good probes waits out min_stable since the last failure.
   if (!alive_ && good_run_ >= detect_.rise && last_failure_) {
     next = std::min(next, *last_failure_ + detect_.min_stable);

@@ -71,8 +71,8 @@ class TargetTracker {
 
   std::vector<Outstanding> ring_;
   std::uint64_t mask_ = 0;
-  std::uint64_t next_seq_ = 0;     // next sequence number to send
-  std::uint64_t oldest_ = 0;  // oldest unresolved probe; always unanswered unless none is left
+  std::uint64_t next_seq_ = 0;  // next sequence number to send
+  std::uint64_t oldest_ = 0;    // oldest unresolved probe; always unanswered unless none is left
 
   bool alive_ = false;
   std::optional<TimePoint> last_reply_;

@@ -10,8 +10,7 @@ Dampening::Dampening(const config::DampeningConfig& config)
       ceiling_(config.reuse *
                std::exp2(to_seconds(config.max_suppress) / to_seconds(config.half_life))) {}
 
-DampeningState Dampening::advance(DampeningState state, std::uint64_t downs,
-                                  TimePoint now) const {
+DampeningState Dampening::advance(DampeningState state, std::uint64_t downs, TimePoint now) const {
   if (now > state.updated && state.penalty > 0) {
     const double halves = to_seconds(now - state.updated) / to_seconds(config_.half_life);
     state.penalty *= std::exp2(-halves);
@@ -34,7 +33,8 @@ std::optional<TimePoint> Dampening::reuse_at(const DampeningState& state) const 
   const double halves = std::log2(state.penalty / config_.reuse);
   // Round up to the next microsecond so that at the returned instant the penalty really is
   // at or below reuse.
-  const auto wait = from_seconds(halves * to_seconds(config_.half_life)) + std::chrono::microseconds(1);
+  const auto wait =
+      from_seconds(halves * to_seconds(config_.half_life)) + std::chrono::microseconds(1);
   return state.updated + wait;
 }
 

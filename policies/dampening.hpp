@@ -13,7 +13,7 @@ namespace lifeline::policy {
 
 struct DampeningState {
   double penalty = 0;
-  TimePoint updated{};         // instant `penalty` was computed for
+  TimePoint updated{};           // instant `penalty` was computed for
   std::uint64_t downs_seen = 0;  // LinkStatus::downs already charged
   bool suppressed = false;
   friend bool operator==(const DampeningState&, const DampeningState&) = default;

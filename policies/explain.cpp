@@ -8,16 +8,17 @@ namespace {
 std::string thresholds_text(const links::LinkMetrics& m, const links::Thresholds& t) {
   std::string out;
   auto add = [&out](const std::string& s) { out += (out.empty() ? "" : ", ") + s; };
-  if (t.rtt && m.srtt > *t.rtt) add("rtt " + format_duration(m.srtt) + " > " + format_duration(*t.rtt));
+  if (t.rtt && m.srtt > *t.rtt)
+    add("rtt " + format_duration(m.srtt) + " > " + format_duration(*t.rtt));
   if (t.jitter && m.jitter > *t.jitter) {
     add("jitter " + format_duration(m.jitter) + " > " + format_duration(*t.jitter));
   }
-  if (t.loss && m.loss > *t.loss) add("loss " + format_percent(m.loss) + " > " + format_percent(*t.loss));
+  if (t.loss && m.loss > *t.loss)
+    add("loss " + format_percent(m.loss) + " > " + format_percent(*t.loss));
   return out.empty() ? "not yet stable within its limits" : out;
 }
 
-const ModelClass* class_of(const PolicyModel& model, const Decision& decision,
-                           const Rejection& r) {
+const ModelClass* class_of(const PolicyModel& model, const Decision& decision, const Rejection& r) {
   // Find the class that owns this rejection, to report against its merged thresholds.
   const auto index = static_cast<std::uint32_t>(&r - decision.rejections.data());
   for (std::size_t c = 0; c < decision.classes.size(); ++c) {
@@ -67,7 +68,8 @@ std::string rejection_text(const PolicyModel& model, std::span<const LinkInput> 
   const auto& in = links[r.link];
   switch (r.why) {
     case Reject::down:
-      return name + " down" + (detail && !in.status->reason.empty() ? " (" + in.status->reason + ")" : "");
+      return name + " down" +
+             (detail && !in.status->reason.empty() ? " (" + in.status->reason + ")" : "");
     case Reject::drained:
       return name + " drained" +
              (in.admin.drain_reason.empty() ? "" : " (" + in.admin.drain_reason + ")");
@@ -142,7 +144,8 @@ std::string reason_text(const PolicyModel& model, std::span<const LinkInput> lin
       std::string text = "no listed link fits";
       const auto before = previous_rejection();
       if (!before.empty()) text = before + "; " + text;
-      return text + (d.target.kind == TargetKind::blackhole ? " (fail closed)" : " (ordinary routes)");
+      return text +
+             (d.target.kind == TargetKind::blackhole ? " (fail closed)" : " (ordinary routes)");
     }
   }
   return {};

@@ -93,7 +93,8 @@ void PolicyEngine::link_verdicts(std::span<const LinkInput> links, PolicyState& 
     auto& damp = state.dampening[l];
     damp = dampening_.advance(damp, in.status->downs, now);
     if (auto reuse = dampening_.reuse_at(damp)) earliest(out.next_wakeup, *reuse);
-    if (active_until(in.admin.drained_until, now)) earliest(out.next_wakeup, *in.admin.drained_until);
+    if (active_until(in.admin.drained_until, now))
+      earliest(out.next_wakeup, *in.admin.drained_until);
     if (active_until(in.admin.quarantined_until, now)) {
       earliest(out.next_wakeup, *in.admin.quarantined_until);
     }
@@ -190,14 +191,17 @@ Decision PolicyEngine::decide(std::span<const LinkInput> links,
         since = kNever;
         out.rejections.push_back({l, why, v.other, free});
       }
-      if (cs.target.kind == TargetKind::link && cs.target.link == l) previous_pos = static_cast<int>(p);
+      if (cs.target.kind == TargetKind::link && cs.target.link == l)
+        previous_pos = static_cast<int>(p);
     }
     d.rejections_count = static_cast<std::uint32_t>(out.rejections.size()) - d.rejections_begin;
 
     // 2. Choose.
     Target chosen;
     Why why = Why::preferred;
-    const auto pick = [&](int p) { chosen = Target::to_link(cls.links[static_cast<std::size_t>(p)]); };
+    const auto pick = [&](int p) {
+      chosen = Target::to_link(cls.links[static_cast<std::size_t>(p)]);
+    };
 
     int pinned_pos = -1;
     if (!pins.empty() && pins[ci] && pins[ci]->until > now) {
@@ -216,10 +220,12 @@ Decision PolicyEngine::decide(std::span<const LinkInput> links,
     if (pinned_pos >= 0) {
       chosen_pos = pinned_pos;
       why = Why::pinned;
-    } else if (previous_pos >= 0 && reject[static_cast<std::size_t>(previous_pos)] == Reject::none) {
+    } else if (previous_pos >= 0 &&
+               reject[static_cast<std::size_t>(previous_pos)] == Reject::none) {
       // Still fit: stay, unless a more preferred link has been fit for long enough.
       chosen_pos = previous_pos;
-      why = previous_pos == first_fit ? Why::preferred : (cls.preempt ? Why::holding : Why::no_preempt);
+      why = previous_pos == first_fit ? Why::preferred
+                                      : (cls.preempt ? Why::holding : Why::no_preempt);
       for (int p = first_fit; why == Why::holding && p < previous_pos; ++p) {
         if (reject[static_cast<std::size_t>(p)] != Reject::none) continue;
         if (state.fit_since[cls.fit_offset + static_cast<std::size_t>(p)] + cls.failback <= now) {
@@ -257,7 +263,8 @@ Decision PolicyEngine::decide(std::span<const LinkInput> links,
       if (why != Why::pinned && why != Why::no_preempt) {
         for (int p = first_fit; p >= 0 && p < chosen_pos; ++p) {
           if (reject[static_cast<std::size_t>(p)] != Reject::none) continue;
-          const TimePoint ready = state.fit_since[cls.fit_offset + static_cast<std::size_t>(p)] + cls.failback;
+          const TimePoint ready =
+              state.fit_since[cls.fit_offset + static_cast<std::size_t>(p)] + cls.failback;
           if (ready > now && (!d.hold_until || ready < *d.hold_until)) d.hold_until = ready;
         }
         if (d.hold_until) earliest(out.next_wakeup, *d.hold_until);

@@ -38,16 +38,16 @@ struct Target {
 // Why a link is not a candidate for a class.
 enum class Reject : std::uint8_t {
   none,
-  down,            // the link's own probes say so
-  drained,         // operator drain (or a drill) until expiry
-  underlay,        // carried_over: the link it rides on is not usable
-  risk_group,      // shares a risk group with a link that is down (not a backup)
-  suppressed,      // RFC 2439 dampening
-  thresholds,      // outside the class's rtt/jitter/loss limits (or the link's SLA)
-  untrusted,       // the class requires an attested link
-  quarantined,     // integrity quarantine, for classes that require integrity
-  capacity,        // not enough capacity left for the class's rate
-  not_listed,      // (pins) the pinned link is not in the class's list
+  down,         // the link's own probes say so
+  drained,      // operator drain (or a drill) until expiry
+  underlay,     // carried_over: the link it rides on is not usable
+  risk_group,   // shares a risk group with a link that is down (not a backup)
+  suppressed,   // RFC 2439 dampening
+  thresholds,   // outside the class's rtt/jitter/loss limits (or the link's SLA)
+  untrusted,    // the class requires an attested link
+  quarantined,  // integrity quarantine, for classes that require integrity
+  capacity,     // not enough capacity left for the class's rate
+  not_listed,   // (pins) the pinned link is not in the class's list
 };
 const char* to_string(Reject reject);
 
@@ -76,12 +76,12 @@ struct ClassDecision {
   Target target;
   Target previous;
   Why why = Why::initial;
-  TimePoint since{};                  // when the class got `target`
+  TimePoint since{};  // when the class got `target`
   // When a more preferred link that is fit now may be taken (its failback hold-down ends).
   std::optional<TimePoint> hold_until;
   Reject previous_reject = Reject::none;  // why the previous link was left (failover)
   Reject pin_reject = Reject::none;       // a pin that could not be honoured, and why
-  std::uint32_t rejections_begin = 0;   // into Decision::rejections
+  std::uint32_t rejections_begin = 0;     // into Decision::rejections
   std::uint32_t rejections_count = 0;
   bool changed() const { return target != previous; }
 };
@@ -104,22 +104,22 @@ struct ClassState {
 };
 
 struct PolicyState {
-  std::vector<ClassState> classes;          // by class index
-  std::vector<TimePoint> fit_since;          // PolicyModel::fit_slots; TimePoint::max() = unfit
-  std::vector<DampeningState> dampening;     // by link
+  std::vector<ClassState> classes;        // by class index
+  std::vector<TimePoint> fit_since;       // PolicyModel::fit_slots; TimePoint::max() = unfit
+  std::vector<DampeningState> dampening;  // by link
   static PolicyState initial(const PolicyModel& model);
 };
 
 struct LinkVerdict {
   Reject reject = Reject::none;  // class-independent part (down, drained, ...)
   std::uint16_t other = kNoLink;
-  BitRate allocated = 0;         // sum of the rates of classes placed on it
+  BitRate allocated = 0;  // sum of the rates of classes placed on it
 };
 
 struct Decision {
   std::vector<ClassDecision> classes;  // by class index
   std::vector<Rejection> rejections;
-  std::vector<LinkVerdict> links;      // by link index
+  std::vector<LinkVerdict> links;  // by link index
   PolicyState state;
   std::optional<TimePoint> next_wakeup;
 };

@@ -22,7 +22,8 @@ PolicyModel PolicyModel::compile(const config::Config& config) {
     link.name = l.name;
     link.capacity = l.capacity;
     link.risk_groups = l.risk_groups;
-    if (l.carried_over) link.underlay = static_cast<std::uint16_t>(config.link_index(*l.carried_over));
+    if (l.carried_over)
+      link.underlay = static_cast<std::uint16_t>(config.link_index(*l.carried_over));
     model.links.push_back(std::move(link));
     model.watches.push_back({links::Thresholds{l.sla.rtt, l.sla.jitter, l.sla.loss}});
   }

@@ -19,7 +19,7 @@ constexpr std::uint16_t kNoLink = 0xffff;
 struct ModelLink {
   std::string name;
   std::optional<BitRate> capacity;
-  std::uint16_t underlay = kNoLink;        // carried_over
+  std::uint16_t underlay = kNoLink;       // carried_over
   std::vector<std::uint16_t> risk_peers;  // links sharing at least one risk group
   std::vector<std::string> risk_groups;
 };
@@ -28,10 +28,10 @@ struct ModelClass {
   std::string name;
   std::uint16_t index = 0;  // position in Config::classes
   config::Precedence precedence = config::Precedence::routine;
-  std::vector<std::uint16_t> links;   // preference order
-  std::vector<std::uint32_t> watch;   // per listed link: index into that link's watches
+  std::vector<std::uint16_t> links;           // preference order
+  std::vector<std::uint32_t> watch;           // per listed link: index into that link's watches
   std::vector<links::Thresholds> thresholds;  // per listed link: the merged limits
-  std::uint32_t fit_offset = 0;       // first slot in PolicyState::fit_since
+  std::uint32_t fit_offset = 0;               // first slot in PolicyState::fit_since
   std::optional<BitRate> rate;
   config::WhenNone when_none = config::WhenNone::blackhole;
   Duration failback{};
@@ -42,8 +42,8 @@ struct ModelClass {
 
 struct PolicyModel {
   std::vector<ModelLink> links;
-  std::vector<ModelClass> classes;       // by Config::classes index
-  std::vector<std::uint16_t> order;      // class indices, highest precedence first
+  std::vector<ModelClass> classes;                      // by Config::classes index
+  std::vector<std::uint16_t> order;                     // class indices, highest precedence first
   std::vector<std::vector<links::Thresholds>> watches;  // per link; [0] is its SLA
   std::uint32_t fit_slots = 0;
   config::DampeningConfig dampening;

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   std::string scenario_path;
   bool json = false;
   app.add_option("-c,--config", config_path, "lifelined configuration (YAML)")->required();
-  app.add_option("-s,--scenario", scenario_path, "scenario (YAML, see docs/simulator.md)")->required();
+  app.add_option("-s,--scenario", scenario_path, "scenario (YAML, see docs/simulator.md)")
+      ->required();
   app.add_flag("--json", json, "print one JSON document instead of tables");
   app.set_version_flag("--version", std::string("lifeline-sim ") + LIFELINE_VERSION);
   try {
@@ -48,10 +49,12 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();
   const auto result = lifeline::sim::simulate(*loaded.config, *scenario.scenario);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  const std::string out = json ? lifeline::sim::render_json(result, wall)
-                               : lifeline::sim::render_text(result, config_path, scenario_path, wall);
+  const std::string out =
+      json ? lifeline::sim::render_json(result, wall)
+           : lifeline::sim::render_text(result, config_path, scenario_path, wall);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }

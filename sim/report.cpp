@@ -9,7 +9,9 @@ namespace {
 
 // Virtual times are printed to the microsecond: the simulator's resolution is finer, but
 // nothing an operator reads needs more.
-double seconds_us(Duration d) { return std::round(to_seconds(d) * 1e6) / 1e6; }
+double seconds_us(Duration d) {
+  return std::round(to_seconds(d) * 1e6) / 1e6;
+}
 
 std::string fixed(double value, int decimals) {
   char buffer[64];
@@ -107,9 +109,10 @@ std::string render_json(const SimResult& r, double wall_seconds) {
   for (const auto& l : r.links) {
     links[l.name] = {{"initial", l.initial},
                      {"downs", l.downs},
-                     {"time_in", {{"up", seconds_us(l.time_up)},
-                                  {"degraded", seconds_us(l.time_degraded)},
-                                  {"down", seconds_us(l.time_down)}}},
+                     {"time_in",
+                      {{"up", seconds_us(l.time_up)},
+                       {"degraded", seconds_us(l.time_degraded)},
+                       {"down", seconds_us(l.time_down)}}},
                      {"probes_sent", l.probes_sent},
                      {"probes_lost", l.probes_lost}};
   }

@@ -35,7 +35,8 @@ class ScenarioParser {
       }
     }
     if (auto s = YamlReader::get(root, "seed"); !YamlReader::is_null(s)) {
-      if (auto v = r_.integer(s, "seed", 0, INT64_MAX)) scenario_.seed = static_cast<std::uint64_t>(*v);
+      if (auto v = r_.integer(s, "seed", 0, INT64_MAX))
+        scenario_.seed = static_cast<std::uint64_t>(*v);
     }
     if (r_.require(root, "links", "")) parse_baseline(YamlReader::get(root, "links"));
     if (auto e = YamlReader::get(root, "events"); !YamlReader::is_null(e)) parse_events(e);
@@ -104,8 +105,9 @@ class ScenarioParser {
     }
     for (std::size_t i = 0; i < seen.size(); ++i) {
       if (!seen[i]) {
-        r_.error(n, "links", "has no baseline for link '" + config_.links[i].name +
-                                 "'; every configured link needs { rtt, jitter, loss }");
+        r_.error(n, "links",
+                 "has no baseline for link '" + config_.links[i].name +
+                     "'; every configured link needs { rtt, jitter, loss }");
       }
     }
   }
@@ -126,7 +128,8 @@ class ScenarioParser {
       if (r_.require(e, "link", path)) {
         if (auto l = link_ref(YamlReader::get(e, "link"), member(path, "link"))) event.link = *l;
       }
-      if (r_.require(e, "set", path)) event.set = parse_params(YamlReader::get(e, "set"), member(path, "set"), false);
+      if (r_.require(e, "set", path))
+        event.set = parse_params(YamlReader::get(e, "set"), member(path, "set"), false);
       std::optional<Duration> every;
       Duration until = scenario_.duration;
       if (auto v = YamlReader::get(e, "every"); v.IsDefined()) {
@@ -149,8 +152,9 @@ class ScenarioParser {
       }
       for (Duration at = event.at; at <= until && at <= scenario_.duration; at += *every) {
         if (scenario_.events.size() >= kMaxExpandedEvents) {
-          r_.error(e, path, "repeats into more than " + std::to_string(kMaxExpandedEvents) +
-                                " events; use a longer 'every'");
+          r_.error(e, path,
+                   "repeats into more than " + std::to_string(kMaxExpandedEvents) +
+                       " events; use a longer 'every'");
           return;
         }
         ScenarioEvent copy = event;

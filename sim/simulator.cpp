@@ -35,10 +35,14 @@ struct SimTarget {
 
 // One-way loss probability that gives round-trip loss `p` when both directions drop
 // independently: (1 - q)^2 = 1 - p.
-double one_way(double p) { return p >= 1 ? 1.0 : 1.0 - std::sqrt(1.0 - p); }
+double one_way(double p) {
+  return p >= 1 ? 1.0 : 1.0 - std::sqrt(1.0 - p);
+}
 
 // sigma of a normal RTT whose RFC 3550 jitter reads `jitter`: E|X1 - X2| = 2 sigma / sqrt(pi).
-double sigma_for(Duration jitter) { return to_seconds(jitter) * std::sqrt(M_PI) / 2.0; }
+double sigma_for(Duration jitter) {
+  return to_seconds(jitter) * std::sqrt(M_PI) / 2.0;
+}
 
 class Simulation {
  public:
@@ -95,7 +99,8 @@ class Simulation {
     const auto& events = scenario_.events;
     while (true) {
       // On equal times: scenario events first, then targets, then deadlines, then wakeups.
-      TimePoint best = next_event < events.size() ? origin_ + events[next_event].at : TimePoint::max();
+      TimePoint best =
+          next_event < events.size() ? origin_ + events[next_event].at : TimePoint::max();
       std::size_t which = next_.size();
       for (std::size_t k = 0; k < next_.size(); ++k) {
         // Branch-free: which source is next is unpredictable, the scan itself is not.
@@ -174,7 +179,8 @@ class Simulation {
     if (t.rng.uniform() < one_way_loss_[t.link]) return;  // lost on the way out
     const double base = to_seconds(p.rtt);
     double rtt = base;
-    if (p.jitter > Duration::zero()) rtt = std::max(base / 2, base + sigma_for(p.jitter) * t.rng.normal());
+    if (p.jitter > Duration::zero())
+      rtt = std::max(base / 2, base + sigma_for(p.jitter) * t.rng.normal());
     t.arrivals.push({now + from_seconds(rtt), seq});
   }
 
@@ -215,8 +221,8 @@ class Simulation {
       account_class(c, d.previous, now);
       if (recording_) {
         ++result_.classes[c].switches;
-        result_.timeline.push_back({now - origin_, TimelineEntry::Kind::klass, model_.classes[c].name,
-                                    policy::target_name(model_, d.previous),
+        result_.timeline.push_back({now - origin_, TimelineEntry::Kind::klass,
+                                    model_.classes[c].name, policy::target_name(model_, d.previous),
                                     policy::target_name(model_, d.target),
                                     policy::reason_text(model_, inputs_, next, c)});
       }
@@ -245,7 +251,8 @@ class Simulation {
     if (recording_ && previous.kind != policy::TargetKind::none) {
       const std::string name = policy::target_name(model_, previous);
       auto& time_on = result_.classes[c].time_on;
-      auto it = std::find_if(time_on.begin(), time_on.end(), [&](const auto& e) { return e.first == name; });
+      auto it = std::find_if(time_on.begin(), time_on.end(),
+                             [&](const auto& e) { return e.first == name; });
       if (it == time_on.end()) it = time_on.insert(time_on.end(), {name, Duration::zero()});
       it->second += now - class_since_[c];
     }
@@ -256,7 +263,9 @@ class Simulation {
     if (recording_) {
       auto& s = result_.links[l];
       const Duration d = now - health_since_[l];
-      (health_[l] == Health::up ? s.time_up : health_[l] == Health::degraded ? s.time_degraded : s.time_down) += d;
+      (health_[l] == Health::up         ? s.time_up
+       : health_[l] == Health::degraded ? s.time_degraded
+                                        : s.time_down) += d;
     }
     health_since_[l] = now;
   }

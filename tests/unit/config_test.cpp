@@ -26,8 +26,12 @@ std::string source_path(const std::string& relative) {
 const std::string kExample = "config/examples/base-gateway.yaml";
 const std::string kBadConfigDir = "tests/fixtures/bad-configs";
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
-Prefix prefix(const char* text) { return *Prefix::parse(text).prefix; }
+IpAddress ip(const char* text) {
+  return *IpAddress::parse(text);
+}
+Prefix prefix(const char* text) {
+  return *Prefix::parse(text).prefix;
+}
 
 std::string all(const LoadResult& result) {
   std::string out;
@@ -115,7 +119,7 @@ TEST(ConfigExample, LinksWithoutDetectGetTheDefaultsOfTheirKind) {
     EXPECT_EQ(l.detect.rise, expected.rise);
     EXPECT_EQ(l.detect.min_stable, expected.min_stable);
   }
-  EXPECT_EQ(link(c, "leo").detect.interval, Duration(20ms));  // satellite
+  EXPECT_EQ(link(c, "leo").detect.interval, Duration(20ms));   // satellite
   EXPECT_EQ(link(c, "cloud").detect.interval, Duration(5ms));  // cloud
 }
 
@@ -395,7 +399,9 @@ struct BadConfig {
   const char* message;  // a part of the message
 };
 
-void PrintTo(const BadConfig& bad, std::ostream* out) { *out << bad.file; }
+void PrintTo(const BadConfig& bad, std::ostream* out) {
+  *out << bad.file;
+}
 
 // Positions are 1-based; line 1 of each fixture is a comment saying what is wrong.
 constexpr BadConfig kBadConfigs[] = {
@@ -724,8 +730,9 @@ TEST(HostileInput, AStrayCommaAtTheTopLevel) {
 TEST(HostileInput, ABillionLaughs) {
   // Ten levels of ten aliases each: 10^10 links if the aliases were copied. yaml-cpp shares
   // aliased nodes, and the loader never walks a tree it does not expect.
-  std::string text = "node: gw1\nlinks: &l0 [{name: a, interface: eth0, kind: wired, "
-                     "probes: [{type: icmp, target: 198.19.0.1}]}]\n";
+  std::string text =
+      "node: gw1\nlinks: &l0 [{name: a, interface: eth0, kind: wired, "
+      "probes: [{type: icmp, target: 198.19.0.1}]}]\n";
   text += "classes:\n";
   for (int level = 1; level <= 10; ++level) {
     text += "  - &l" + std::to_string(level) + " [";
@@ -767,8 +774,9 @@ std::string chain_of_links(int count, bool closed) {
     if (i > 0 || closed) text += ", carried_over: l" + std::to_string(i > 0 ? i - 1 : count - 1);
     text += i == 0 ? ", probes: &p [{type: icmp, target: 198.19.0.1}]}\n" : ", probes: *p}\n";
   }
-  return text + "classes:\n  - {name: x, precedence: routine, match: {dscp: [be]}, links: [l0], "
-                "when_none: main}\n";
+  return text +
+         "classes:\n  - {name: x, precedence: routine, match: {dscp: [be]}, links: [l0], "
+         "when_none: main}\n";
 }
 
 TEST(HostileInput, AVeryLongCarriedOverChain) {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "links/health_estimator.hpp"
+
+#include <gtest/gtest.h>
 
 namespace lifeline::links {
 namespace {

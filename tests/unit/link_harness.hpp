@@ -21,15 +21,17 @@ inline config::Config config_with_link(const std::string& link_yaml) {
   std::size_t start = 0;
   while (start < link_yaml.size()) {
     const auto end = link_yaml.find('\n', start);
-    const auto line = link_yaml.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const auto line =
+        link_yaml.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (!line.empty()) indented += "    " + line + "\n";
     if (end == std::string::npos) break;
     start = end + 1;
   }
   indented[2] = '-';
-  const std::string text = "node: test\nlinks:\n" + indented +
-                           "classes:\n  - name: c\n    precedence: routine\n    match: {dscp: [ef]}\n"
-                           "    links: [l]\n    when_none: main\n";
+  const std::string text =
+      "node: test\nlinks:\n" + indented +
+      "classes:\n  - name: c\n    precedence: routine\n    match: {dscp: [ef]}\n"
+      "    links: [l]\n    when_none: main\n";
   auto loaded = config::load_config_text(text, "test.yaml");
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) ADD_FAILURE() << e.to_string();
@@ -48,11 +50,14 @@ class LinkHarness {
  public:
   explicit LinkHarness(const config::LinkConfig& link, std::vector<links::Thresholds> watches = {})
       : link_(link), monitor_(link, std::move(watches), TimePoint{}) {
-    for (std::size_t i = 0; i < link.probes.size(); ++i) next_send_.push_back(TimePoint{} + link.detect.interval);
+    for (std::size_t i = 0; i < link.probes.size(); ++i)
+      next_send_.push_back(TimePoint{} + link.detect.interval);
   }
 
   std::function<bool(std::size_t, TimePoint)> drop = [](std::size_t, TimePoint) { return false; };
-  std::function<Duration(std::size_t, TimePoint)> rtt = [](std::size_t, TimePoint) { return Duration(20ms); };
+  std::function<Duration(std::size_t, TimePoint)> rtt = [](std::size_t, TimePoint) {
+    return Duration(20ms);
+  };
 
   void run_until(TimePoint end) {
     while (true) {
@@ -101,7 +106,9 @@ class LinkHarness {
   std::size_t generation_changes() const { return generation_changes_; }
   TimePoint now() const { return now_; }
   // Delivers a forged reply now.
-  links::ReplyVerdict inject(std::size_t target, std::uint64_t seq) { return monitor_.on_probe_reply(target, seq, now_); }
+  links::ReplyVerdict inject(std::size_t target, std::uint64_t seq) {
+    return monitor_.on_probe_reply(target, seq, now_);
+  }
 
  private:
   config::LinkConfig link_;
@@ -114,6 +121,8 @@ class LinkHarness {
   TimePoint now_{};
 };
 
-inline TimePoint at(Duration d) { return TimePoint{} + d; }
+inline TimePoint at(Duration d) {
+  return TimePoint{} + d;
+}
 
 }  // namespace lifeline::testing

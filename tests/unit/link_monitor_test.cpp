@@ -30,7 +30,9 @@ probes:
 quorum: QUORUM
 )";
 
-config::LinkConfig link_from(const std::string& yaml) { return config_with_link(yaml).links.at(0); }
+config::LinkConfig link_from(const std::string& yaml) {
+  return config_with_link(yaml).links.at(0);
+}
 
 std::string two_targets(int quorum) {
   std::string s = kTwoTargets;
@@ -59,7 +61,8 @@ TEST(LinkMonitor, BlackHoleIsDetectedWithinMultiplierIntervals) {
   EXPECT_EQ(down.to, Health::down);
   EXPECT_GT(down.at, t0);
   EXPECT_LE(down.at, t0 + 40ms);  // 8 x 5 ms after the last reply, which came before t0
-  EXPECT_NE(down.reason.find("no valid reply for 40ms (8 x 5ms)"), std::string::npos) << down.reason;
+  EXPECT_NE(down.reason.find("no valid reply for 40ms (8 x 5ms)"), std::string::npos)
+      << down.reason;
   EXPECT_NE(down.reason.find("198.19.0.1"), std::string::npos);
   EXPECT_EQ(h.monitor().status().downs, 1u);
 }
@@ -181,7 +184,9 @@ TEST(LinkMonitor, AnRttStepLongerThanTheDetectionTimeIsAnOutage) {
   // 20 ms -> 150 ms at once: no reply for 130 ms, which is indistinguishable from a black
   // hole while it lasts. The link goes down, and comes back after min_stable.
   LinkHarness h(link_from(kOneTarget));
-  h.rtt = [](std::size_t, TimePoint sent) { return sent >= at(5s) ? Duration(150ms) : Duration(20ms); };
+  h.rtt = [](std::size_t, TimePoint sent) {
+    return sent >= at(5s) ? Duration(150ms) : Duration(20ms);
+  };
   h.run_until(at(10s));
   std::vector<Health> seen;
   for (const auto& t : h.transitions()) seen.push_back(t.to);
@@ -193,7 +198,9 @@ TEST(LinkMonitor, ExtraWatchesFlipWithoutChangingHealth) {
   Thresholds strict;
   strict.rtt = 30ms;
   LinkHarness h(link, {LinkMonitor::sla_thresholds(link.sla), strict});
-  h.rtt = [](std::size_t, TimePoint sent) { return sent >= at(5s) ? Duration(50ms) : Duration(20ms); };
+  h.rtt = [](std::size_t, TimePoint sent) {
+    return sent >= at(5s) ? Duration(50ms) : Duration(20ms);
+  };
   h.run_until(at(10s));  // a 30 ms step: shorter than the 40 ms detection time
   EXPECT_EQ(h.monitor().status().health, Health::up);
   EXPECT_TRUE(h.monitor().status().meets.test(0));

@@ -218,7 +218,8 @@ TEST(PolicyEngine, DampingPenaltyIsCappedByMaxSuppress) {
 
 const std::string kOverlay = "node: t\nlinks:\n" + link_yaml("5g", "    risk_groups: [tower-7]\n") +
                              link_yaml("5g-b", "    risk_groups: [tower-7]\n") +
-                             link_yaml("cloud", "    carried_over: 5g\n") + link_yaml("leo") + R"(classes:
+                             link_yaml("cloud", "    carried_over: 5g\n") + link_yaml("leo") +
+                             R"(classes:
   - name: c2
     precedence: flash
     match: {dscp: [cs6]}
@@ -253,8 +254,8 @@ TEST(PolicyEngine, ARiskGroupPeerIsNoBackupButItsOwnClassesStay) {
   EXPECT_EQ(f.target("b"), "5g-b");
   f.set("5g", Health::down);
   f.decide(at(1s));
-  EXPECT_EQ(f.target("c2"), "leo");   // 5g-b shares tower-7 with the failed 5g
-  EXPECT_EQ(f.target("b"), "5g-b");   // already there and itself fine: stays
+  EXPECT_EQ(f.target("c2"), "leo");  // 5g-b shares tower-7 with the failed 5g
+  EXPECT_EQ(f.target("b"), "5g-b");  // already there and itself fine: stays
   const auto lines = f.explain("c2");
   EXPECT_NE(lines[2].find("shares a risk group with 5g"), std::string::npos) << lines[2];
 }
@@ -352,7 +353,8 @@ TEST(PolicyEngine, ClassThresholdsComeFromTheirWatch) {
   f.decide(at(0s));
   EXPECT_EQ(f.target("voice"), "leo");
   EXPECT_EQ(f.target("bulk"), "5g");
-  EXPECT_NE(f.explain("voice")[1].find("rtt 80ms > 50ms"), std::string::npos) << f.explain("voice")[1];
+  EXPECT_NE(f.explain("voice")[1].find("rtt 80ms > 50ms"), std::string::npos)
+      << f.explain("voice")[1];
 }
 
 TEST(PolicyEngine, SameInputsSameDecision) {

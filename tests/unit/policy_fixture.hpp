@@ -66,16 +66,19 @@ class PolicyFixture {
     return last_;
   }
   std::string target(const std::string& cls) const {
-    return policy::target_name(model_, last_.classes.at(static_cast<std::size_t>(model_.class_index(cls))).target);
+    return policy::target_name(
+        model_, last_.classes.at(static_cast<std::size_t>(model_.class_index(cls))).target);
   }
   const policy::ClassDecision& decision(const std::string& cls) const {
     return last_.classes.at(static_cast<std::size_t>(model_.class_index(cls)));
   }
   std::string reason(const std::string& cls) const {
-    return policy::reason_text(model_, inputs_, last_, static_cast<std::size_t>(model_.class_index(cls)));
+    return policy::reason_text(model_, inputs_, last_,
+                               static_cast<std::size_t>(model_.class_index(cls)));
   }
   std::vector<std::string> explain(const std::string& cls) const {
-    return policy::explain(model_, inputs_, last_, static_cast<std::size_t>(model_.class_index(cls)));
+    return policy::explain(model_, inputs_, last_,
+                           static_cast<std::size_t>(model_.class_index(cls)));
   }
   const policy::PolicyModel& model() const { return model_; }
   const policy::Decision& last() const { return last_; }

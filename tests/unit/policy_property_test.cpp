@@ -24,8 +24,12 @@ struct World {
   std::vector<std::optional<Pin>> pins;
 };
 
-std::size_t pick(sim::Random& rng, std::size_t n) { return static_cast<std::size_t>(rng.uniform() * static_cast<double>(n)); }
-bool chance(sim::Random& rng, double p) { return rng.uniform() < p; }
+std::size_t pick(sim::Random& rng, std::size_t n) {
+  return static_cast<std::size_t>(rng.uniform() * static_cast<double>(n));
+}
+bool chance(sim::Random& rng, double p) {
+  return rng.uniform() < p;
+}
 
 World make_world(sim::Random& rng) {
   World w;
@@ -89,7 +93,8 @@ void perturb(World& w, sim::Random& rng, TimePoint now) {
   }
   for (std::size_t c = 0; c < w.pins.size(); ++c) {
     if (chance(rng, 0.03)) {
-      w.pins[c] = Pin{static_cast<std::uint16_t>(pick(rng, w.status.size())), now + std::chrono::seconds(pick(rng, 60)), "p"};
+      w.pins[c] = Pin{static_cast<std::uint16_t>(pick(rng, w.status.size())),
+                      now + std::chrono::seconds(pick(rng, 60)), "p"};
     }
   }
 }
@@ -112,7 +117,8 @@ void check_invariants(const World& w, const Decision& d, TimePoint now, const st
     ASSERT_NE(cd.target.kind, TargetKind::none);
     if (cd.target.kind != TargetKind::link) {
       // when_none only when nothing fits: every listed link was rejected.
-      EXPECT_EQ(cd.target, cls.when_none == config::WhenNone::blackhole ? Target::blackhole() : Target::main());
+      EXPECT_EQ(cd.target, cls.when_none == config::WhenNone::blackhole ? Target::blackhole()
+                                                                        : Target::main());
       EXPECT_EQ(cd.rejections_count, cls.links.size());
       continue;
     }
@@ -122,7 +128,8 @@ void check_invariants(const World& w, const Decision& d, TimePoint now, const st
     const auto& s = w.status[l];
     const auto& in = w.inputs[l];
     EXPECT_NE(s.health, Health::down);
-    EXPECT_TRUE(s.meets.test(cls.watch[static_cast<std::size_t>(pos - cls.links.begin())])) << "requirements";
+    EXPECT_TRUE(s.meets.test(cls.watch[static_cast<std::size_t>(pos - cls.links.begin())]))
+        << "requirements";
     EXPECT_FALSE(in.admin.drained_until && *in.admin.drained_until > now) << "drained";
     EXPECT_FALSE(d.state.dampening[l].suppressed) << "suppressed";
     EXPECT_TRUE(underlay_usable(w, l, now)) << "underlay";
@@ -156,7 +163,8 @@ TEST(PolicyProperty, NeverAnUnfitLinkNeverOverCommitted) {
       if (::testing::Test::HasFatalFailure() || ::testing::Test::HasNonfatalFailure()) return;
       // Deterministic: the same inputs give the same answer.
       Decision again = engine.decide(w.inputs, w.pins, state, now);
-      for (std::size_t c = 0; c < d.classes.size(); ++c) ASSERT_EQ(d.classes[c].target, again.classes[c].target);
+      for (std::size_t c = 0; c < d.classes.size(); ++c)
+        ASSERT_EQ(d.classes[c].target, again.classes[c].target);
       state = std::move(d.state);
       now += std::chrono::milliseconds(pick(rng, 20'000));
     }

@@ -1,7 +1,8 @@
+#include "sim/scenario.hpp"
+
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
-#include "sim/scenario.hpp"
 
 namespace lifeline::sim {
 namespace {
@@ -13,12 +14,15 @@ links:
   - { name: leo, interface: sat0, kind: satellite, probes: [{type: icmp, target: 198.19.0.1}] }
 classes:
   - { name: c2, precedence: flash, match: {dscp: [ef]}, links: [5g, leo], when_none: blackhole }
-)", "t.yaml");
+)",
+                                               "t.yaml");
   EXPECT_TRUE(loaded.ok());
   return *loaded.config;
 }
 
-ScenarioLoad load(const std::string& yaml) { return load_scenario_text(yaml, "s.yaml", two_links()); }
+ScenarioLoad load(const std::string& yaml) {
+  return load_scenario_text(yaml, "s.yaml", two_links());
+}
 
 const char* kBaseline = "links:\n  5g: {rtt: 25ms, jitter: 3ms, loss: 0%}\n  leo: {rtt: 45ms}\n";
 
@@ -37,8 +41,9 @@ TEST(Scenario, LoadsBaselineAndEvents) {
 }
 
 TEST(Scenario, RepeatsAreUnrolled) {
-  const auto s = load(std::string("duration: 100s\n") + kBaseline +
-                      "events:\n  - {at: 10s, link: 5g, set: {loss: 100%}, every: 10s, until: 50s}\n");
+  const auto s =
+      load(std::string("duration: 100s\n") + kBaseline +
+           "events:\n  - {at: 10s, link: 5g, set: {loss: 100%}, every: 10s, until: 50s}\n");
   ASSERT_TRUE(s.scenario);
   EXPECT_EQ(s.scenario->events.size(), 5u);
   EXPECT_EQ(s.scenario->events.back().at, Duration(50s));
@@ -53,20 +58,26 @@ void expect_error(const std::string& yaml, int line, const std::string& text) {
 }
 
 TEST(Scenario, ErrorsNameTheLineAndWhatIsAllowed) {
-  expect_error(std::string("duration: 60s\n") + kBaseline + "events:\n  - {at: 5s, link: 5h, set: {loss: 1%}}\n",
+  expect_error(std::string("duration: 60s\n") + kBaseline +
+                   "events:\n  - {at: 5s, link: 5h, set: {loss: 1%}}\n",
                6, "did you mean '5g'?");
   expect_error("duration: 60s\nlinks:\n  5g: {rtt: 25ms}\n", 3, "no baseline for link 'leo'");
-  expect_error(std::string("duration: 60s\n") + kBaseline + "events:\n  - {at: 90s, link: 5g, set: {loss: 1%}}\n",
+  expect_error(std::string("duration: 60s\n") + kBaseline +
+                   "events:\n  - {at: 90s, link: 5g, set: {loss: 1%}}\n",
                6, "after the end");
-  expect_error(std::string("duration: 60s\n") + kBaseline + "events:\n  - {at: 5s, link: 5g, set: {}}\n", 6,
-               "at least one of rtt, jitter or loss");
-  expect_error(std::string("duration: 60s\n") + kBaseline + "events:\n  - {at: 5s, link: 5g, set: {loss: 1%}, until: 9s}\n",
+  expect_error(
+      std::string("duration: 60s\n") + kBaseline + "events:\n  - {at: 5s, link: 5g, set: {}}\n", 6,
+      "at least one of rtt, jitter or loss");
+  expect_error(std::string("duration: 60s\n") + kBaseline +
+                   "events:\n  - {at: 5s, link: 5g, set: {loss: 1%}, until: 9s}\n",
                6, "only makes sense with 'every'");
   expect_error(std::string("duration: 60\n") + kBaseline, 1, "no unit");
   expect_error(std::string("duraton: 60s\n") + kBaseline, 1, "did you mean 'duration'?");
-  expect_error(std::string("duration: 20m\n") + kBaseline + "events:\n  - {at: 5s, link: 5g, set: {loss: 1%}, every: 1ms}\n",
+  expect_error(std::string("duration: 20m\n") + kBaseline +
+                   "events:\n  - {at: 5s, link: 5g, set: {loss: 1%}, every: 1ms}\n",
                6, "more than 1000000 events");
-  expect_error("duration: 60s\nlinks:\n  5g: {jitter: 3ms}\n  leo: {rtt: 45ms}\n", 3, "rtt: is required");
+  expect_error("duration: 60s\nlinks:\n  5g: {jitter: 3ms}\n  leo: {rtt: 45ms}\n", 3,
+               "rtt: is required");
 }
 
 }  // namespace

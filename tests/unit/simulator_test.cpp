@@ -1,5 +1,7 @@
 // Scenario tests: link traces replayed through the real links/ + policies/ code in virtual
 // time, asserting the targets the decision core is built for.
+#include "sim/simulator.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -7,7 +9,6 @@
 #include "config/loader.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
-#include "sim/simulator.hpp"
 
 namespace lifeline::sim {
 namespace {
@@ -61,7 +62,8 @@ Duration time_on(const SimResult& r, const std::string& cls, const std::string& 
 TEST(Simulator, DefaultsMoveEveryClassOffABlackHoleWithin50ms) {
   Duration worst{};
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    const auto r = run("tests/fixtures/sim/defaults.yaml", "tests/fixtures/sim/blackhole.yaml", seed);
+    const auto r =
+        run("tests/fixtures/sim/defaults.yaml", "tests/fixtures/sim/blackhole.yaml", seed);
     SCOPED_TRACE("seed " + std::to_string(seed));
     for (const char* cls : {"c2", "isr", "logistics"}) {
       const auto changes = class_changes(r, cls);
@@ -75,7 +77,8 @@ TEST(Simulator, DefaultsMoveEveryClassOffABlackHoleWithin50ms) {
       // Back only after the link is up again and has been fit for the class's failback.
       TimePoint up{};
       for (const auto& e : r.timeline) {
-        if (e.kind == TimelineEntry::Kind::link && e.name == "5g" && e.to == "up") up = TimePoint{} + e.t;
+        if (e.kind == TimelineEntry::Kind::link && e.name == "5g" && e.to == "up")
+          up = TimePoint{} + e.t;
       }
       const Duration failback = std::string(cls) == "logistics" ? Duration(60s) : Duration(30s);
       EXPECT_EQ(changes[1].to, "5g");
@@ -83,7 +86,8 @@ TEST(Simulator, DefaultsMoveEveryClassOffABlackHoleWithin50ms) {
       EXPECT_LE(TimePoint{} + changes[1].t, up + failback + 1ms);
     }
   }
-  std::cout << "[ figure ] worst black-hole detection over 20 seeds: " << format_duration(worst) << "\n";
+  std::cout << "[ figure ] worst black-hole detection over 20 seeds: " << format_duration(worst)
+            << "\n";
 }
 
 // Target: 24 h of a healthy 5G with 2 % random loss and 5 ms jitter causes no failover.
@@ -188,7 +192,7 @@ TEST(ShippedScenarios, SmallSatelliteTakesOnlyWhatFits) {
   const auto r = run("config/examples/base-gateway.yaml", "lab/scenarios/small-satellite.yaml");
   EXPECT_GT(time_on(r, "c2", "geo"), 100s);
   EXPECT_EQ(time_on(r, "logistics", "geo"), Duration::zero());  // 10 Mbit/s > 8 - 2
-  EXPECT_GT(time_on(r, "isr", "blackhole"), 100s);  // geo is not in its list
+  EXPECT_GT(time_on(r, "isr", "blackhole"), 100s);              // geo is not in its list
   EXPECT_GT(time_on(r, "logistics", "main"), 100s);
 }
 
@@ -197,7 +201,8 @@ TEST(SimReport, JsonFollowsTheDocumentedShape) {
   const auto doc = nlohmann::json::parse(render_json(r, 0.5));
   ASSERT_TRUE(doc["timeline"].is_array());
   const auto& first = doc["timeline"][0];
-  for (const char* key : {"t", "kind", "from", "to", "reason"}) EXPECT_TRUE(first.contains(key)) << key;
+  for (const char* key : {"t", "kind", "from", "to", "reason"})
+    EXPECT_TRUE(first.contains(key)) << key;
   bool saw_class = false;
   for (const auto& e : doc["timeline"]) {
     if (e["kind"] == "class") {

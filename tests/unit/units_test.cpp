@@ -1,7 +1,8 @@
+#include "config/units.hpp"
+
 #include <gtest/gtest.h>
 
 #include "config/address.hpp"
-#include "config/units.hpp"
 
 namespace lifeline {
 namespace {
