@@ -1,0 +1,94 @@
+// The kernel routing state lifelined owns, as values: per traffic class a fwmark rule and a
+// table holding one default route per family (via the chosen link, blackhole, or nothing),
+// and per link a probe table that its own probes use whatever the class routes say.
+// plan_routing() derives it from the configuration and the current decision (pure); a
+// RouteActuator makes the kernel hold it (controller/netlink/ is the real one).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "policies/policy_engine.hpp"
+
+namespace lifeline::routing {
+
+// Everything lifelined creates carries these, and nothing else is ever changed or removed.
+// 76 is 'L'; it is not assigned in iproute2's rt_protos or the kernel's RTPROT_* list.
+// lifelined installs /etc/iproute2/rt_protos.d/lifeline.conf ("76 lifeline").
+inline constexpr std::uint8_t kRouteProtocol = 76;
+// Per class slot s (its index in the config): table kClassTableBase + s, rule priority
+// kClassRulePriorityBase + s, fwmark kMarkBase | (s + 1). Per link l: probe table
+// kLinkTableBase + l, rule priority kLinkRulePriorityBase + l (ahead of the class rules).
+inline constexpr std::uint32_t kClassTableBase = 21000;
+inline constexpr std::uint32_t kClassRulePriorityBase = 21000;
+inline constexpr std::uint32_t kLinkTableBase = 20900;
+inline constexpr std::uint32_t kLinkRulePriorityBase = 20900;
+inline constexpr std::uint32_t kMaxClasses = 1000;
+inline constexpr std::uint32_t kMaxLinks = 100;
+inline constexpr std::uint32_t kMarkBase = 0x4c460000;  // "LF" in the upper 16 bits
+inline constexpr std::uint32_t kMarkMask = 0xffff0000;
+
+inline std::uint32_t class_mark(std::size_t slot) { return kMarkBase | static_cast<std::uint32_t>(slot + 1); }
+inline std::uint32_t class_table(std::size_t slot) { return kClassTableBase + static_cast<std::uint32_t>(slot); }
+inline std::uint32_t link_table(std::size_t link) { return kLinkTableBase + static_cast<std::uint32_t>(link); }
+
+// One default route (0.0.0.0/0 or ::/0) in a table.
+struct RouteSpec {
+  enum class Kind : std::uint8_t { unicast, blackhole };
+  std::uint32_t table = 0;
+  Family family = Family::v4;
+  Kind kind = Kind::unicast;
+  std::optional<IpAddress> gateway;  // unicast: next hop, or none for a point-to-point link
+  std::string interface;             // unicast: output interface
+  friend bool operator==(const RouteSpec&, const RouteSpec&) = default;
+};
+
+// `ip rule` entries: fwmark -> table (classes) or oif -> table (a link's probes).
+struct RuleSpec {
+  std::uint32_t priority = 0;
+  Family family = Family::v4;
+  std::uint32_t table = 0;
+  std::optional<std::uint32_t> fwmark;  // matched with mask 0xffffffff
+  std::string oif;                      // match packets sent through this interface
+  friend bool operator==(const RuleSpec&, const RuleSpec&) = default;
+};
+
+struct RoutingState {
+  std::vector<RuleSpec> rules;
+  std::vector<RouteSpec> routes;
+};
+
+// The routes of one class for one family given its target; nullopt = no route (the class
+// falls through to the ordinary routes).
+std::optional<RouteSpec> class_route(const config::Config& config, std::size_t slot, Family family,
+                                     const policy::Target& target);
+
+// Everything lifelined wants in the kernel for `targets` (by class index).
+RoutingState plan_routing(const config::Config& config, const std::vector<policy::Target>& targets);
+
+struct ReconcileReport {
+  std::size_t added = 0;
+  std::size_t replaced = 0;
+  std::size_t removed = 0;
+  std::vector<std::string> errors;  // one line per failed netlink operation
+};
+
+// Makes the kernel hold lifelined's routing state. Implementations own only objects marked
+// with kRouteProtocol; they never change or delete anything else.
+class RouteActuator {
+ public:
+  virtual ~RouteActuator() = default;
+  // Dumps the kernel's rules and routes, then adds what is missing, replaces what differs
+  // and deletes lifelined's own objects that are not in `desired`.
+  virtual ReconcileReport reconcile(const RoutingState& desired) = 0;
+  // The failover fast path: one RTM_NEWROUTE with NLM_F_REPLACE (atomic, no window
+  // without a route), or one RTM_DELROUTE when `route` is nullopt for that table/family.
+  // Returns an error message, or empty on success.
+  virtual std::string set_class_route(std::uint32_t table, Family family,
+                                      const std::optional<RouteSpec>& route) = 0;
+};
+
+}  // namespace lifeline::routing
