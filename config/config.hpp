@@ -31,6 +31,7 @@ struct DetectConfig {
   std::uint32_t rise = 0;        // consecutive answered probes before a target may come back
   Duration min_stable{};         // and no detection failure for this long
   Duration detection_time() const { return interval * multiplier; }
+  friend bool operator==(const DetectConfig&, const DetectConfig&) = default;
 };
 
 // Built-in detection defaults for a link of `kind` with no `detect:` block (or a partial one).
@@ -42,6 +43,7 @@ struct SlaConfig {
   std::optional<Duration> jitter;
   std::optional<double> loss;                  // ratio 0..1
   Duration window = std::chrono::seconds(10);  // loss is measured over this sliding window
+  friend bool operator==(const SlaConfig&, const SlaConfig&) = default;
 };
 
 struct ProbeConfig {
@@ -49,6 +51,7 @@ struct ProbeConfig {
   IpAddress target;
   std::uint16_t port = 0;  // udp-echo only
   std::string key_file;    // udp-echo only
+  friend bool operator==(const ProbeConfig&, const ProbeConfig&) = default;
 };
 
 struct LinkConfig {
@@ -64,6 +67,7 @@ struct LinkConfig {
   SlaConfig sla;
   std::vector<ProbeConfig> probes;
   std::uint32_t quorum = 1;
+  friend bool operator==(const LinkConfig&, const LinkConfig&) = default;
 };
 
 struct PortRange {

@@ -1,9 +1,12 @@
-// lifelined: the lifeline daemon. In this build it validates configurations; the data
-// plane (probes, routes, classification) is assembled in controller/ by the data-plane work.
+// lifelined: keeps each traffic class of a base gateway on a link that is fit for it.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "config/loader.hpp"
+#include "controller/classify/nft_classifier.hpp"
+#include "controller/daemon.hpp"
+#include "controller/log.hpp"
+#include "controller/netlink/netlink_actuator.hpp"
 
 namespace {
 
@@ -11,19 +14,35 @@ constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
+const char* kDescription = R"(lifelined: keeps each traffic class of a base gateway on a link that is fit for it.
+
+It probes every configured link (authenticated UDP echo and ICMP, bound to the link's
+interface), measures loss, latency and jitter, and puts each traffic class on the first link
+of its preference list that meets its requirements, by Linux policy routing: a fwmark per
+class (set by the nftables table `inet lifeline`), a routing table per class, one default
+route per family, replaced atomically when the class moves. A class that fits nowhere is
+black-holed (when_none: blackhole) or left to the ordinary routes (when_none: main).
+
+Signals: SIGHUP reloads the configuration (a bad one is refused and the running one stays);
+SIGTERM/SIGINT stop the daemon and leave the routes as they are (fail static). Under systemd
+(Type=notify) it reports READY/RELOADING/STOPPING and pings the watchdog from its loop.
+
+Exit codes: 0 ok, 1 runtime failure (e.g. cannot create sockets, nftables refused the
+classification), 2 usage or configuration error.)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "lifelined: keeps each traffic class of a base gateway on a link that is fit for it.\n\n"
-      "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.",
-      "lifelined"};
+  CLI::App app{kDescription, "lifelined"};
   std::string config_path = "/etc/lifeline/lifeline.yaml";
   std::string positional;
   bool check_only = false;
+  bool verbose = false;
   app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
   app.add_flag("--check-config", check_only,
-               "validate the configuration (--config FILE, or FILE) and exit: 0 valid, 2 not");
+               "validate the configuration (--config FILE, or FILE) and exit: 0 valid, 2 not. "
+               "Key files are checked when the daemon starts");
+  app.add_flag("-v,--verbose", verbose, "log debug messages too");
   app.add_option("file", positional, "configuration file (same as --config)");
   app.set_version_flag("--version", std::string("lifelined ") + LIFELINE_VERSION);
   try {
@@ -33,8 +52,9 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (!positional.empty()) config_path = positional;
+  if (verbose) lifeline::log::set_max_level(lifeline::log::Level::debug);
 
-  const auto loaded = lifeline::config::load_config_file(config_path);
+  auto loaded = lifeline::config::load_config_file(config_path);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     std::cerr << config_path << ": " << loaded.errors.size()
@@ -47,6 +67,24 @@ int main(int argc, char** argv) {
               << " links, " << config.classes.size() << " classes)\n";
     return kExitOk;
   }
-  std::cerr << "lifelined: this build has no data plane yet; only --check-config is available\n";
-  return kExitRuntime;
+  // Key files are the host's business, not the file's: they are checked when the daemon
+  // starts (and on every reload), so a config can be validated on another machine.
+  if (const auto problems = lifeline::daemon::check_keys(config); !problems.empty()) {
+    for (const auto& p : problems) std::cerr << p << "\n";
+    return kExitUsage;
+  }
+
+  try {
+    lifeline::daemon::Effects effects;
+    effects.routes = lifeline::netlink::make_netlink_actuator();
+    effects.classifier = lifeline::classify::make_nft_classifier();
+    effects.probers = lifeline::daemon::socket_probers();
+    lifeline::daemon::Options options;
+    options.config_path = config_path;
+    lifeline::daemon::Daemon daemon(std::move(*loaded.config), std::move(effects), options);
+    return daemon.run();
+  } catch (const std::exception& e) {
+    lifeline::log::error(std::string("lifelined: ") + e.what());
+    return kExitRuntime;
+  }
 }

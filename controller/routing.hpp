@@ -89,6 +89,10 @@ class RouteActuator {
   // Returns an error message, or empty on success.
   virtual std::string set_class_route(std::uint32_t table, Family family,
                                       const std::optional<RouteSpec>& route) = 0;
+  // lifelined's own rules and routes as the kernel holds them now (what reconcile() starts
+  // from), or nullopt when they cannot be read. Used at start-up to adopt the routes a
+  // previous run left (fail static) instead of replacing them before links are measured.
+  virtual std::optional<RoutingState> dump_own() { return std::nullopt; }
 };
 
 }  // namespace lifeline::routing

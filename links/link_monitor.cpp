@@ -53,6 +53,25 @@ LinkMonitor::LinkMonitor(const config::LinkConfig& link, std::vector<Thresholds>
   status_.reason = "no probe answered yet";
 }
 
+void LinkMonitor::set_watches(std::vector<Thresholds> watches, TimePoint now) {
+  if (watches.empty()) watches.push_back(watches_.front());
+  ThresholdBits meets;
+  meets.resize(watches.size());
+  std::vector<std::optional<TimePoint>> recovering(watches.size());
+  for (std::size_t i = 0; i < watches.size(); ++i) {
+    const auto old = std::find(watches_.begin(), watches_.end(), watches[i]);
+    if (old == watches_.end()) continue;
+    const auto j = static_cast<std::size_t>(old - watches_.begin());
+    meets.set(i, status_.meets.test(j));
+    recovering[i] = recovering_since_[j];
+  }
+  watches_ = std::move(watches);
+  recovering_since_ = std::move(recovering);
+  status_.meets = std::move(meets);
+  ++generation_;
+  update(now);
+}
+
 std::uint64_t LinkMonitor::on_probe_sent(std::size_t target, TimePoint at) {
   const auto seq = targets_[target].on_sent(at);
   refresh_deadline();

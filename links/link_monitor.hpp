@@ -45,6 +45,10 @@ class LinkMonitor {
   std::uint64_t generation() const { return generation_; }
   const std::string& name() const { return name_; }
   const std::vector<Thresholds>& watches() const { return watches_; }
+  // A reload changed the classes: watch `watches` from now on. A threshold set that was
+  // already watched keeps its verdict; a new one starts as met and is evaluated on the next
+  // sample. Probe state, health and history are untouched (no probe gap on reload).
+  void set_watches(std::vector<Thresholds> watches, TimePoint now);
 
  private:
   void update(TimePoint now);

@@ -209,6 +209,26 @@ TEST(LinkMonitor, ExtraWatchesFlipWithoutChangingHealth) {
   EXPECT_EQ(h.generation_changes(), 2u);
 }
 
+TEST(LinkMonitor, NewWatchesOnReloadKeepHealthAndKnownVerdicts) {
+  const auto link = link_from(kOneTarget);
+  Thresholds strict;
+  strict.rtt = 30ms;
+  LinkHarness h(link, {LinkMonitor::sla_thresholds(link.sla), strict});
+  h.rtt = [](std::size_t, TimePoint) { return Duration(50ms); };
+  h.run_until(at(5s));
+  ASSERT_FALSE(h.monitor().status().meets.test(1));
+  Thresholds loose;
+  loose.rtt = 80ms;
+  // The strict set moves to index 2, a loose one is added at 1.
+  h.monitor().set_watches({LinkMonitor::sla_thresholds(link.sla), loose, strict}, h.now());
+  EXPECT_EQ(h.monitor().status().health, Health::up);
+  EXPECT_TRUE(h.monitor().status().meets.test(1));
+  EXPECT_FALSE(h.monitor().status().meets.test(2));  // its verdict came along
+  h.run_until(at(6s));
+  EXPECT_TRUE(h.monitor().status().meets.test(1));
+  EXPECT_EQ(h.transitions().size(), 1u);  // never went down
+}
+
 TEST(LinkMonitor, ForgedDuplicateAndLateRepliesAreRecognised) {
   LinkHarness h(link_from(kOneTarget));
   h.run_until(at(1s));

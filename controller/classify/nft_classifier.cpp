@@ -1,0 +1,71 @@
+#include "controller/classify/nft_classifier.hpp"
+
+#include <nftables/libnftables.h>
+
+#include <cerrno>
+#include <string>
+
+#include "controller/classify/conntrack.hpp"
+#include "controller/routing.hpp"
+
+namespace lifeline::classify {
+namespace {
+
+class NftClassifier final : public Classifier {
+ public:
+  explicit NftClassifier(NftClassifierOptions options) : options_(options) {}
+
+  std::string apply(const config::Config& config) override {
+    return run_nft_transaction(render_ruleset(config));
+  }
+
+  long flush_flows(std::uint32_t mark) override {
+    // Mark 0 would be every unclassified flow; another upper half someone else's flows.
+    if ((mark & routing::kMarkMask) != routing::kMarkBase || mark == routing::kMarkBase) {
+      return -EINVAL;
+    }
+    FlushMethod method = options_.flush;
+    if (method == FlushMethod::automatic) {
+      method = conntrack::kernel_filters_flush_by_mark() ? FlushMethod::kernel_filter
+                                                         : FlushMethod::dump_and_delete;
+    }
+    if (method == FlushMethod::dump_and_delete) return conntrack::delete_by_mark(mark);
+    // The kernel's flush does not count; a filtered dump just before does, near enough
+    // for a log line.
+    const auto before = conntrack::dump(mark);
+    if (before.error < 0) return before.error;
+    if (const int error = conntrack::flush_by_mark(mark); error < 0) return error;
+    return static_cast<long>(before.flows.size());
+  }
+
+ private:
+  NftClassifierOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Classifier> make_nft_classifier(NftClassifierOptions options) {
+  return std::make_unique<NftClassifier>(options);
+}
+
+std::string run_nft_transaction(std::string_view nft_text) {
+  // A fresh context per call: it binds its netlink socket to the caller's current network
+  // namespace and carries no cache from an earlier call. Applying is rare (start, reload).
+  nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (ctx == nullptr) return "cannot create an nftables context";
+  nft_ctx_buffer_output(ctx);
+  nft_ctx_buffer_error(ctx);
+  const std::string text(nft_text);  // libnftables wants a NUL-terminated buffer
+  const int rc = nft_run_cmd_from_buffer(ctx, text.c_str());
+  std::string error;
+  if (rc != 0) {
+    const char* message = nft_ctx_get_error_buffer(ctx);
+    error = message != nullptr ? message : "";
+    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    if (error.empty()) error = "nft failed (exit " + std::to_string(rc) + ") without a message";
+  }
+  nft_ctx_free(ctx);
+  return error;
+}
+
+}  // namespace lifeline::classify

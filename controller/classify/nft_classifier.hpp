@@ -1,0 +1,38 @@
+// The real Classifier: installs render_ruleset() through libnftables (one transaction) and
+// flushes a class's conntrack entries over ctnetlink (conntrack.hpp). It works in the network
+// namespace of the calling thread at the time of each call; it keeps no kernel handles.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "controller/classifier.hpp"
+
+namespace lifeline::classify {
+
+// How flush_flows() deletes entries.
+enum class FlushMethod {
+  automatic,        // kernel_filter where the kernel filters a flush by mark, else dump_and_delete
+  kernel_filter,    // one IPCTNL_MSG_CT_DELETE with CTA_MARK/CTA_MARK_MASK: the kernel walks once
+  dump_and_delete,  // dump the entries with the mark, delete each by tuple and id
+};
+
+struct NftClassifierOptions {
+  FlushMethod flush = FlushMethod::automatic;
+};
+
+// flush_flows(mark) refuses (-EINVAL) a mark outside lifelined's range (routing::kMarkBase
+// in the upper 16 bits, a class slot below), so it can never flush anyone else's flows.
+// It returns the number of entries deleted: exact with dump_and_delete; with kernel_filter,
+// the number that carried the mark just before the flush (flows that start or end in that
+// instant can make it differ by a few).
+std::unique_ptr<Classifier> make_nft_classifier(NftClassifierOptions options = {});
+
+// Runs `nft_text` (nft syntax, several commands) through libnftables as one transaction:
+// all of it takes effect, or none. Returns nft's error text, or empty on success. This is
+// what apply() does with render_ruleset(); tests use it to show that a failing transaction
+// leaves the previous table in place.
+std::string run_nft_transaction(std::string_view nft_text);
+
+}  // namespace lifeline::classify
