@@ -8,7 +8,8 @@ constexpr std::uint8_t kProtocolIcmpV6 = 58;
 
 std::uint32_t sum16(std::span<const std::uint8_t> bytes, std::uint32_t sum) {
   std::size_t i = 0;
-  for (; i + 1 < bytes.size(); i += 2) sum += static_cast<std::uint32_t>(bytes[i] << 8 | bytes[i + 1]);
+  for (; i + 1 < bytes.size(); i += 2)
+    sum += static_cast<std::uint32_t>(bytes[i] << 8 | bytes[i + 1]);
   if (i < bytes.size()) sum += static_cast<std::uint32_t>(bytes[i] << 8);  // odd: pad with 0
   return sum;
 }

@@ -14,6 +14,12 @@ namespace lifeline::probes {
 struct ProbeKey {
   std::uint16_t id = 0;
   std::array<std::uint8_t, 32> secret{};
+
+  ProbeKey() = default;
+  ProbeKey(const ProbeKey&) = default;
+  ProbeKey& operator=(const ProbeKey&) = default;
+  // Every copy wipes its secret when it goes (sodium_memzero: not optimised away).
+  ~ProbeKey();
 };
 
 // The key in `path`, or nullopt with `error` saying what is wrong (never the secret).

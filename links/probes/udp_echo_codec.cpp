@@ -131,5 +131,29 @@ Decoded decode(std::span<const std::uint8_t> bytes, const ProbeKey& key) {
   });
 }
 
+Classified classify_reply(std::span<const std::uint8_t> bytes, const ProbeKey& key,
+                          std::uint64_t session) {
+  const Decoded d = decode(bytes, key);
+  Classified c;
+  if (d.message) c.seq = d.message->seq;
+  switch (d.status) {
+    case DecodeStatus::malformed:
+      return c;
+    case DecodeStatus::unknown_key:
+      c.status = ReplyStatus::unknown_key;
+      return c;
+    case DecodeStatus::bad_mac:
+      c.status = ReplyStatus::bad_mac;
+      return c;
+    case DecodeStatus::ok:
+      break;
+  }
+  // Authenticated from here. A request is not a reply, even with a valid MAC: someone sent
+  // our own probe (or one of our key) back at us.
+  if (d.message->type != MessageType::reply) return c;
+  c.status = d.message->session == session ? ReplyStatus::ok : ReplyStatus::wrong_session;
+  return c;
+}
+
 }  // namespace udp_echo
 }  // namespace lifeline::probes

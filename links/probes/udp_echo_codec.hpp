@@ -11,6 +11,7 @@
 #include <span>
 
 #include "links/probes/keys.hpp"
+#include "links/probes/prober.hpp"
 
 namespace lifeline::probes::udp_echo {
 
@@ -30,9 +31,10 @@ struct Message {
   std::uint16_t key_id = 0;
   std::uint64_t session = 0;
   std::uint64_t seq = 0;
-  std::uint64_t client_timestamp = 0;     // opaque to the reflector, echoed
-  std::uint64_t reflector_received = 0;   // ns since the Unix epoch, reflector's clock; 0 in requests
-  std::uint64_t reflector_sent = 0;       // idem
+  std::uint64_t client_timestamp = 0;  // opaque to the reflector, echoed
+  std::uint64_t reflector_received =
+      0;                             // ns since the Unix epoch, reflector's clock; 0 in requests
+  std::uint64_t reflector_sent = 0;  // idem
   friend bool operator==(const Message&, const Message&) = default;
 };
 
@@ -64,6 +66,15 @@ Decoded decode(std::span<const std::uint8_t> bytes, const KeyLookup& keys);
 
 // The same with a single key (the prober's).
 Decoded decode(std::span<const std::uint8_t> bytes, const ProbeKey& key);
+
+struct Classified {
+  ReplyStatus status = ReplyStatus::malformed;
+  std::uint64_t seq = 0;  // meaningful for ok (authenticated); unauthenticated otherwise
+};
+
+// What a datagram read by the prober holding `key` for `session` means.
+Classified classify_reply(std::span<const std::uint8_t> bytes, const ProbeKey& key,
+                          std::uint64_t session);
 
 // HMAC-SHA-256 of bytes [0, kMacOffset) of `packet`.
 std::array<std::uint8_t, kMacSize> mac(const Packet& packet,
