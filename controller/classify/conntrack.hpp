@@ -42,9 +42,9 @@ int flush_by_mark(std::uint32_t mark);
 // number deleted, or a negative errno.
 long delete_by_mark(std::uint32_t mark);
 
-// Whether the running kernel honours CTA_MARK in a flush. Flush filtering by mark is in
-// Linux 4.x; we ask for 5.0 or later to stay on the safe side (the fallback is correct on
-// every kernel, only slower).
+// Whether the running kernel honours CTA_MARK in a flush. Filtering a flush by mark
+// appeared during Linux 4.x; we ask for 5.0 or later to stay on the safe side (the fallback,
+// delete_by_mark, is correct on every kernel, only slower).
 bool kernel_filters_flush_by_mark();
 // The same decision for a `uname -r` release string, e.g. "6.1.0-18-amd64" (pure).
 bool kernel_filters_flush_by_mark(const char* release);

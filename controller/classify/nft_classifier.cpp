@@ -24,12 +24,10 @@ class NftClassifier final : public Classifier {
     if ((mark & routing::kMarkMask) != routing::kMarkBase || mark == routing::kMarkBase) {
       return -EINVAL;
     }
-    FlushMethod method = options_.flush;
-    if (method == FlushMethod::automatic) {
-      method = conntrack::kernel_filters_flush_by_mark() ? FlushMethod::kernel_filter
-                                                         : FlushMethod::dump_and_delete;
+    if (options_.flush == FlushMethod::dump_and_delete ||
+        !conntrack::kernel_filters_flush_by_mark()) {
+      return conntrack::delete_by_mark(mark);
     }
-    if (method == FlushMethod::dump_and_delete) return conntrack::delete_by_mark(mark);
     // The kernel's flush does not count; a filtered dump just before does, near enough
     // for a log line.
     const auto before = conntrack::dump(mark);

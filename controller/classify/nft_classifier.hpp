@@ -13,9 +13,12 @@ namespace lifeline::classify {
 
 // How flush_flows() deletes entries.
 enum class FlushMethod {
-  automatic,        // kernel_filter where the kernel filters a flush by mark, else dump_and_delete
-  kernel_filter,    // one IPCTNL_MSG_CT_DELETE with CTA_MARK/CTA_MARK_MASK: the kernel walks once
-  dump_and_delete,  // dump the entries with the mark, delete each by tuple and id
+  // One IPCTNL_MSG_CT_DELETE filtered by CTA_MARK/CTA_MARK_MASK (the kernel walks its table
+  // once) where the kernel honours that filter; dump_and_delete on older kernels, which
+  // would ignore the mark and flush everything.
+  automatic,
+  // Dump the entries with the mark, delete each by tuple and id: every kernel, exact count.
+  dump_and_delete,
 };
 
 struct NftClassifierOptions {
@@ -24,9 +27,9 @@ struct NftClassifierOptions {
 
 // flush_flows(mark) refuses (-EINVAL) a mark outside lifelined's range (routing::kMarkBase
 // in the upper 16 bits, a class slot below), so it can never flush anyone else's flows.
-// It returns the number of entries deleted: exact with dump_and_delete; with kernel_filter,
-// the number that carried the mark just before the flush (flows that start or end in that
-// instant can make it differ by a few).
+// It returns the number of entries deleted: exact with dump_and_delete; with the kernel's
+// filtered flush, the number that carried the mark just before it (a flow that starts or
+// ends in that instant can make it differ by one or two).
 std::unique_ptr<Classifier> make_nft_classifier(NftClassifierOptions options = {});
 
 // Runs `nft_text` (nft syntax, several commands) through libnftables as one transaction:

@@ -114,8 +114,8 @@ std::vector<std::string> ports_text(std::vector<config::PortRange> ranges) {
 // written at all, and a trailing `*` would be read as a wildcard.
 bool plain_interface_name(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '@' || c == '+';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '@' || c == '+';
   });
 }
 
@@ -211,8 +211,8 @@ std::string render_ruleset(const config::Config& config) {
     }
   }
   if (!uplinks.empty()) {
-    add_rule(out,
-             {"iifname " + one_or_set(uplinks), "return", "comment \"from an uplink: not LAN traffic\""});
+    add_rule(out, {"iifname " + one_or_set(uplinks), "return",
+                   "comment \"from an uplink: not LAN traffic\""});
   }
   add_rule(out, {"fib daddr type { local, broadcast, multicast }", "return",
                  "comment \"to this router: not routed\""});
