@@ -621,6 +621,17 @@ struct Daemon::Impl {
       }
     }
 
+    // A class that moved to another slot (classes reordered or removed) has a new mark; its
+    // existing flows still carry the old one, which now selects another class's table.
+    // Flush them so they re-establish under their new mark.
+    for (std::size_t o = 0; o < config.classes.size(); ++o) {
+      const int c = next_model->class_index(config.classes[o].name);
+      if (c != static_cast<int>(o)) {
+        const long flushed = effects.classifier->flush_flows(routing::class_mark(o));
+        if (flushed < 0) log::warning("reload: conntrack flush of mark slot " + std::to_string(o) + " failed");
+      }
+    }
+
     links = std::move(next_links);
     config = std::move(next);
     model = std::move(next_model);

@@ -27,8 +27,9 @@ Signals: SIGHUP reloads the configuration (a bad one is refused and the running 
 SIGTERM/SIGINT stop the daemon and leave the routes as they are (fail static). Under systemd
 (Type=notify) it reports READY/RELOADING/STOPPING and pings the watchdog from its loop.
 
-Exit codes: 0 ok, 1 runtime failure (e.g. cannot create sockets, nftables refused the
-classification), 2 usage or configuration error.)";
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+(1: e.g. a probe socket cannot be opened or nftables refused the classification;
+ 2: also an unreadable key file. See docs/daemon.md.))";
 
 }  // namespace
 
