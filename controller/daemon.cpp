@@ -340,20 +340,24 @@ struct Daemon::Impl {
 
   // ---- decisions -----------------------------------------------------------------------
   void decide(TimePoint at) {
+    // While settling, links are still being measured: a decision now would only record
+    // which link happened to answer first (and start hold-downs against the others).
+    if (!settled) return;
     policy::Decision next = engine->decide(inputs, pins, std::move(last.state), at);
-    if (settled) apply(next);
+    apply(next);
     last = std::move(next);
     arm_wakeup();
   }
 
   // Puts every class whose target changed onto its new route: one netlink message per
-  // family, highest precedence first, in this turn of the loop.
+  // family, highest precedence first, all in this turn of the loop. Only then the slower
+  // work: conntrack flushes and log lines, so no class waits for another's flush.
   void apply(const policy::Decision& d) {
+    std::vector<std::pair<std::size_t, policy::Target>> moved;  // class, previous target
+    bool failed = false;
     for (const auto c : model->order) {
       const auto& cd = d.classes[c];
       if (cd.target == applied[c]) continue;
-      const auto before = applied[c];
-      bool ok = true;
       for (const Family family : {Family::v4, Family::v6}) {
         const auto route = routing::class_route(config, c, family, cd.target);
         auto& current = installed[c][family == Family::v4 ? 0 : 1];
@@ -361,16 +365,19 @@ struct Daemon::Impl {
         const auto error = effects.routes->set_class_route(routing::class_table(c), family, route);
         current = {error.empty(), route};
         if (!error.empty()) {
-          ok = false;  // unknown now: the repair reconcile will set it
+          failed = true;  // unknown now: the repair reconcile will set it
           ++route_errors;
           log::warning("class " + config.classes[c].name + ": cannot set its " +
                        (family == Family::v4 ? "IPv4" : "IPv6") + " route: " + error +
                        "; retrying by reconcile");
         }
       }
+      moved.emplace_back(c, applied[c]);
       applied[c] = cd.target;
+    }
+    for (const auto& [c, before] : moved) {
       log::notice("class " + config.classes[c].name + ": " + policy::target_name(*model, before) +
-                  " -> " + policy::target_name(*model, cd.target) + ": " +
+                  " -> " + policy::target_name(*model, applied[c]) + ": " +
                   policy::reason_text(*model, inputs, d, c));
       // Flows NATed out of the old link cannot continue on another one: drop their conntrack
       // entries so they re-establish (and are re-marked) on the new path.
@@ -381,8 +388,8 @@ struct Daemon::Impl {
                        std::to_string(-flushed));
         }
       }
-      if (!ok) schedule_repair();
     }
+    if (failed) schedule_repair();
   }
 
   void arm_wakeup() {
@@ -447,6 +454,7 @@ struct Daemon::Impl {
     // Whatever the decision is now, put it in the kernel: installed[] holds what start-up
     // left there, so only real differences cause a netlink message.
     applied.assign(config.classes.size(), policy::Target{});
+    last.state = policy::PolicyState::initial(*model);
     decide(now());
     reconcile("settled");
     notify("STATUS=running");
