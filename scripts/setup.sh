@@ -13,7 +13,7 @@ build_packages=(
 )
 test_packages=(
   clang-14 libclang-rt-14-dev
-  iproute2 nftables iputils-ping python3-zmq frr minisign prometheus
+  iproute2 nftables iputils-ping jq python3 python3-zmq frr minisign prometheus
 )
 
 case "${1:-all}" in

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds lifeline and runs every test: README quick-start command (2), and what CI runs.
-#   1. release build (g++, warnings as errors): unit, cli and fuzz-corpus tests
+#   1. release build (g++, warnings as errors): unit, cli and fuzz-corpus tests, then the
+#      integration tests (root: real kernel objects and the real daemon, only inside
+#      network namespaces the tests create)
 #   2. sanitizer build (clang-14, ASan + UBSan + libFuzzer): unit tests again, then a
-#      short coverage-guided fuzzing run of the config loader
+#      short coverage-guided fuzzing run of the config loader and the probe decoder
 # Environment: JOBS (default: number of cores), FUZZ_SECONDS (default 60), SKIP_ASAN=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,14 @@ cmake --build build -j "$jobs"
 step "tests: unit, cli, fuzz corpus"
 (cd build && ctest --output-on-failure -j "$jobs" -L 'unit|cli|fuzz')
 
+if [ "$(id -u)" -eq 0 ]; then
+  step "tests: integration (network namespaces, the real daemon in the lab)"
+  lab/lab.sh clean-stale >/dev/null 2>&1 || true
+  (cd build && ctest --output-on-failure -L integration)
+else
+  step "tests: integration SKIPPED (not root: they create network namespaces)"
+fi
+
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
   step "sanitizer build (build-asan/: clang-14, ASan + UBSan + libFuzzer)"
   # Debug keeps asserts on; -O1 keeps the day-long scenario tests within their timeout.
@@ -31,7 +41,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
   step "tests under ASan + UBSan: unit"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs" -L unit)
-  step "fuzzing the config loader for ${fuzz_seconds}s"
+  step "fuzzing the config loader and the probe decoder for ${fuzz_seconds}s in all"
   (cd build-asan && ctest --output-on-failure -L fuzz)
 fi
 
