@@ -216,6 +216,14 @@ std::string render_ruleset(const config::Config& config) {
   }
   add_rule(out, {"fib daddr type { local, broadcast, multicast }", "return",
                  "comment \"to this router: not routed\""});
+  // Traffic the ordinary routes keep inside the base (another LAN, a site behind a LAN
+  // router) is not the classes' business: a class table only has a default route and would
+  // send it out an uplink. Only what the main table would send through an uplink, or has no
+  // route for, is classified.
+  if (!uplinks.empty()) {
+    add_rule(out, {"fib daddr oif exists", "fib daddr oifname != " + one_or_set(uplinks),
+                   "return", "comment \"routed inside the base: not classified\""});
+  }
 
   // Highest precedence first, file order among equals (as policies/policy_model.cpp).
   std::vector<std::size_t> order(config.classes.size());

@@ -126,6 +126,7 @@ TEST(ClassifyNft, ApplyInstallsTheTable) {
       {"", 1},  // ct state != new return
       {"from an uplink: not LAN traffic", 1},
       {"to this router: not routed", 1},
+      {"routed inside the base: not classified", 1},
       {"class c2", 1},
       {"class isr", 1},
       {"class voice", 2},
@@ -135,7 +136,7 @@ TEST(ClassifyNft, ApplyInstallsTheTable) {
   // Applying again replaces, it does not add.
   ASSERT_EQ(classifier->apply(load_file(source_path(kExample))), "");
   EXPECT_EQ(rules_by_comment(), expected);
-  EXPECT_EQ(testing::json_rules(testing::nft_json("ruleset")).size(), 9U);
+  EXPECT_EQ(testing::json_rules(testing::nft_json("ruleset")).size(), 10U);
 }
 
 TEST(ClassifyNft, ForeignTablesAreNeverTouched) {
@@ -435,6 +436,32 @@ TEST_F(ClassifyTraffic, UplinkAndRouterTrafficIsNotClassified) {
   }
   EXPECT_EQ(seen, 3U);
   EXPECT_EQ(testing::counter_packets("lifeline", "class c2"), 0);
+}
+
+TEST_F(ClassifyTraffic, TrafficRoutedInsideTheBaseIsNotClassified) {
+  LIFELINE_ENTER_PRIVATE_NETNS();
+  ASSERT_NO_FATAL_FAILURE(build());
+  // A site behind a LAN router (here the client itself): the main table sends it back out
+  // of lan0. With EF it would be C2, and C2's table would send it out of the uplink.
+  const auto r = run_command(std::string("ip route add 198.18.150.0/24 via ") +
+                             Topology::kClient4 + " dev lan0");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto lan_client = topology_.client_socket(Family::v4, kEf);
+  const auto site = testing::socket_address("198.18.150.1", 7004);
+  ASSERT_EQ(::sendto(lan_client.get(), "x", 1, 0, testing::as_sockaddr(site),
+                     testing::address_length(site)),
+            1);
+  // The same client, same DSCP, to the server behind the uplink: classified as usual.
+  auto to_uplink = flow(Family::v4, kEf);
+  std::size_t seen = 0;
+  for (const auto& f : testing::conntrack_table()) {
+    if (f.destination_port == 7004) {
+      ++seen;
+      EXPECT_EQ(f.mark, 0U) << "a flow routed inside the base got a class mark";
+    }
+  }
+  EXPECT_EQ(seen, 1U);
+  EXPECT_EQ(mark_of(to_uplink, Family::v4), kC2);
 }
 
 class ClassifyFlush : public ClassifyTraffic, public ::testing::WithParamInterface<FlushMethod> {};
