@@ -1,6 +1,7 @@
 // NetlinkRouteActuator against the real kernel, each test in its own private network
 // namespace (two veth links with addresses from 198.18.0.0/15 and 2001:db8::/32), checked
 // the way an operator would: `ip -j rule show` and `ip -j route show table all`.
+#include "tests/support/routing_specs.hpp"
 #include "controller/netlink/netlink_actuator.hpp"
 
 #include <gtest/gtest.h>
@@ -18,6 +19,13 @@
 
 namespace lifeline::netlink {
 namespace {
+
+using testing::blackhole;
+using testing::ip;
+using testing::mark_rule;
+using testing::oif_rule;
+using testing::on_link;
+using testing::via;
 
 using routing::RouteSpec;
 using routing::RoutingState;
@@ -217,23 +225,6 @@ config::Config test_config(const std::string& yaml = kConfig) {
 RoutingState desired_state(const config::Config& cfg) {
   return routing::plan_routing(
       cfg, {policy::Target::to_link(0), policy::Target::to_link(1), policy::Target::main()});
-}
-
-RouteSpec via(std::uint32_t table, Family family, const char* gateway, const char* dev) {
-  RouteSpec r;
-  r.table = table;
-  r.family = family;
-  r.gateway = IpAddress::parse(gateway);
-  r.interface = dev;
-  return r;
-}
-
-RouteSpec blackhole(std::uint32_t table, Family family) {
-  RouteSpec r;
-  r.table = table;
-  r.family = family;
-  r.kind = RouteSpec::Kind::blackhole;
-  return r;
 }
 
 class NetlinkActuatorTest : public ::testing::Test {

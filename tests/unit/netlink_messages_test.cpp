@@ -9,6 +9,7 @@
 #include <functional>
 #include <sstream>
 
+#include "tests/support/routing_specs.hpp"
 #include "controller/netlink/messages.hpp"
 #include "controller/netlink/reconcile_plan.hpp"
 #include "controller/netlink/rt_protos.hpp"
@@ -17,58 +18,17 @@
 namespace lifeline::netlink {
 namespace {
 
+using testing::blackhole;
+using testing::ip;
+using testing::mark_rule;
+using testing::oif_rule;
+using testing::on_link;
+using testing::via;
+
 using routing::RouteSpec;
 using routing::RuleSpec;
 using testing::load_netlink_fixture;
 using testing::NetlinkFixture;
-
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
-
-RouteSpec via(std::uint32_t table, Family family, const char* gateway, const char* dev) {
-  RouteSpec r;
-  r.table = table;
-  r.family = family;
-  r.kind = RouteSpec::Kind::unicast;
-  r.gateway = ip(gateway);
-  r.interface = dev;
-  return r;
-}
-
-RouteSpec on_link(std::uint32_t table, Family family, const char* dev) {
-  RouteSpec r;
-  r.table = table;
-  r.family = family;
-  r.interface = dev;
-  return r;
-}
-
-RouteSpec blackhole(std::uint32_t table, Family family) {
-  RouteSpec r;
-  r.table = table;
-  r.family = family;
-  r.kind = RouteSpec::Kind::blackhole;
-  return r;
-}
-
-RuleSpec mark_rule(std::uint32_t priority, Family family, std::uint32_t table, std::uint32_t mark) {
-  RuleSpec r;
-  r.priority = priority;
-  r.family = family;
-  r.table = table;
-  r.fwmark = mark;
-  return r;
-}
-
-RuleSpec oif_rule(std::uint32_t priority, Family family, std::uint32_t table, const char* dev) {
-  RuleSpec r;
-  r.priority = priority;
-  r.family = family;
-  r.table = table;
-  r.oif = dev;
-  return r;
-}
 
 std::span<const std::uint8_t> span_of(const Bytes& bytes) {
   return {bytes.data(), bytes.size()};

@@ -1,55 +1,24 @@
 #include <gtest/gtest.h>
 #include <linux/rtnetlink.h>
 
+#include "tests/support/routing_specs.hpp"
 #include "config/loader.hpp"
 #include "controller/netlink/reconcile_plan.hpp"
 
 namespace lifeline::netlink {
 namespace {
 
+using testing::blackhole;
+using testing::ip;
+using testing::mark_rule;
+using testing::oif_rule;
+using testing::on_link;
+using testing::via;
+
 using routing::RouteSpec;
 using routing::RuleSpec;
 
 constexpr std::uint8_t kOurs = routing::kRouteProtocol;
-
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
-
-RouteSpec via(std::uint32_t table, Family family, const char* gateway, const char* dev) {
-  RouteSpec r;
-  r.table = table;
-  r.family = family;
-  r.gateway = ip(gateway);
-  r.interface = dev;
-  return r;
-}
-
-RouteSpec blackhole(std::uint32_t table, Family family) {
-  RouteSpec r;
-  r.table = table;
-  r.family = family;
-  r.kind = RouteSpec::Kind::blackhole;
-  return r;
-}
-
-RuleSpec mark_rule(std::uint32_t priority, Family family, std::uint32_t table, std::uint32_t mark) {
-  RuleSpec r;
-  r.priority = priority;
-  r.family = family;
-  r.table = table;
-  r.fwmark = mark;
-  return r;
-}
-
-RuleSpec oif_rule(std::uint32_t priority, Family family, std::uint32_t table, const char* dev) {
-  RuleSpec r;
-  r.priority = priority;
-  r.family = family;
-  r.table = table;
-  r.oif = dev;
-  return r;
-}
 
 // A dump entry for `spec` as the kernel reports it, with protocol `proto`.
 KernelRoute kernel_route(const RouteSpec& spec, std::uint8_t proto = kOurs) {
