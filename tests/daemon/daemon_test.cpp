@@ -4,6 +4,10 @@
 // root; the real effects are tested in network namespaces (tests/integration/).
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -305,6 +309,61 @@ TEST(Daemon, AdoptsTheRoutesOfAPreviousRunUntilLinksAreMeasured) {
   EXPECT_NE(std::find(first.routes.begin(), first.routes.end(), leo), first.routes.end());
   // Once settled, the policy takes over (5G is preferred and up).
   ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0"); }));
+}
+
+// The systemd notification protocol, against a socket of our own standing in for systemd.
+class NotifySocket {
+ public:
+  NotifySocket() {
+    path_ = ::testing::TempDir() + "/lifeline-notify-" + std::to_string(::getpid());
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    ::unlink(path_.c_str());
+    EXPECT_EQ(::bind(fd_, static_cast<sockaddr*>(static_cast<void*>(&addr)), sizeof addr), 0);
+    timeval tv{0, 100'000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setenv("NOTIFY_SOCKET", path_.c_str(), 1);
+    ::setenv("WATCHDOG_USEC", "100000", 1);  // 100 ms: pinged every 50 ms
+    ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+  }
+  ~NotifySocket() {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+    ::unsetenv("WATCHDOG_PID");
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  // Reads messages until one contains `text` or `budget` passes.
+  bool wait_for(const std::string& text, std::chrono::milliseconds budget = std::chrono::seconds(5)) {
+    const auto deadline = Clock::now() + budget;
+    char buffer[512];
+    while (Clock::now() < deadline) {
+      const auto n = ::recv(fd_, buffer, sizeof buffer - 1, 0);
+      if (n <= 0) continue;
+      buffer[n] = 0;
+      if (std::string(buffer).find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+TEST(Daemon, SpeaksTheSystemdNotifyProtocol) {
+  NotifySocket systemd;
+  auto h = std::make_unique<DaemonHarness>();
+  EXPECT_TRUE(systemd.wait_for("READY=1"));
+  EXPECT_TRUE(systemd.wait_for("WATCHDOG=1"));  // from the loop, at half the interval
+  EXPECT_TRUE(systemd.wait_for("WATCHDOG=1"));
+  h->reload();
+  EXPECT_TRUE(systemd.wait_for("RELOADING=1"));
+  EXPECT_TRUE(systemd.wait_for("READY=1"));
+  h.reset();  // stops the daemon
+  EXPECT_TRUE(systemd.wait_for("STOPPING=1"));
 }
 
 }  // namespace
