@@ -14,6 +14,10 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 
 scripts/setup.sh all
 
+# ccache (if installed) shares object files between checkouts in different directories: CI
+# builds a fresh clone each time, and absolute paths would otherwise defeat the cache.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+
 step() { printf '\n==== %s\n' "$*"; }
 
 step "release build (build/)"
