@@ -118,12 +118,69 @@ struct DampeningConfig {
   Duration max_suppress = std::chrono::seconds(120);
 };
 
+// A TCP endpoint that only CURVE clients on an allow list may use (ZeroMQ, RFC 26/CurveZMQ).
+struct CurveEndpoint {
+  IpAddress address;
+  std::uint16_t port = 0;
+  std::string server_key_file;               // our CURVE secret key, Z85 (40 characters)
+  std::vector<std::string> allowed_clients;  // Z85 public keys (40 characters each)
+  friend bool operator==(const CurveEndpoint&, const CurveEndpoint&) = default;
+};
+
+struct ControlConfig {
+  std::string socket = "/run/lifeline/control.sock";  // ZeroMQ ipc endpoint path, mode 0660
+  std::string group = "lifeline";                     // group owning the socket
+  std::optional<CurveEndpoint> tcp;
+  friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
+};
+
+struct EventsConfig {
+  std::string socket = "/run/lifeline/events.sock";  // ZeroMQ PUB, ipc
+  std::optional<CurveEndpoint> tcp;
+  friend bool operator==(const EventsConfig&, const EventsConfig&) = default;
+};
+
+// Prometheus exporter. The default port is documented in docs/metrics.md.
+inline constexpr std::uint16_t kDefaultMetricsPort = 10470;
+struct MetricsConfig {
+  IpAddress address = IpAddress::v4({127, 0, 0, 1});
+  std::uint16_t port = kDefaultMetricsPort;  // 0: any free port (tests)
+  friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
+};
+
+struct JournalConfig {
+  std::string path = "/var/lib/lifeline/journal.db";
+  Duration retention = std::chrono::hours(24 * 30);  // rows older than this are deleted
+  std::uint64_t max_rows = 200'000;                  // and the oldest beyond this many (~70 MB)
+  friend bool operator==(const JournalConfig&, const JournalConfig&) = default;
+};
+
+// What a failover drill must achieve to pass (docs/drills.md). Unset: not judged.
+struct DrillTargets {
+  std::optional<Duration> detection;  // fault start -> link declared down
+  std::optional<Duration> switchover;  // link down -> class routes replaced
+  std::optional<Duration> outage;     // fault start -> class carried by its backup
+  std::optional<Duration> failback;   // fault end -> class back on its preferred link
+  friend bool operator==(const DrillTargets&, const DrillTargets&) = default;
+};
+
+struct DrillConfig {
+  DrillTargets targets;
+  Duration max_duration = std::chrono::hours(1);  // longest --for accepted
+  friend bool operator==(const DrillConfig&, const DrillConfig&) = default;
+};
+
 struct Config {
   std::string source;  // file the config was read from, for messages
   std::string node;
   std::vector<LinkConfig> links;
   std::vector<ClassConfig> classes;  // in file order (policies/ sorts them by precedence)
   DampeningConfig dampening;
+  ControlConfig control;
+  EventsConfig events;
+  MetricsConfig metrics;
+  JournalConfig journal;
+  DrillConfig drills;
 
   // Index of the link called `name`, or -1.
   int link_index(std::string_view name) const;

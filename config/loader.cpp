@@ -95,7 +95,10 @@ class ConfigParser {
       r_.error(root, "", "the file is empty; a config needs at least node, links and classes");
       return std::nullopt;
     }
-    if (!r_.map(root, "", {"node", "links", "classes", "dampening"})) return std::nullopt;
+    if (!r_.map(root, "", {"node", "links", "classes", "dampening", "control", "events",
+                           "metrics", "journal", "drills"})) {
+      return std::nullopt;
+    }
     config_.source = r_.file();
 
     if (r_.require(root, "node", "")) {
@@ -116,11 +119,220 @@ class ConfigParser {
       parse_dampening(d);
     }
     if (r_.require(root, "classes", "")) parse_classes(YamlReader::get(root, "classes"));
+    parse_operations(root);
     if (r_.failed()) return std::nullopt;
     return std::move(config_);
   }
 
  private:
+  // ---- operations: control, events, metrics, journal, drills ----------------------------
+  void parse_operations(const YAML::Node& root) {
+    if (auto n = YamlReader::get(root, "control"); !YamlReader::is_null(n)) {
+      if (r_.map(n, "control", {"socket", "group", "tcp"})) {
+        socket_path(YamlReader::get(n, "socket"), "control.socket", config_.control.socket);
+        if (auto g = YamlReader::get(n, "group"); g.IsDefined()) {
+          if (auto name = r_.string(g, "control.group")) {
+            if (is_group_name(*name)) {
+              config_.control.group = *name;
+            } else {
+              r_.error(g, "control.group", "'" + *name + "' is not a valid group name; use 1-32 "
+                                                         "characters from a-z, 0-9, '_' and '-'");
+            }
+          }
+        }
+        if (auto t = YamlReader::get(n, "tcp"); !YamlReader::is_null(t)) {
+          config_.control.tcp = curve_endpoint(t, "control.tcp");
+        }
+      }
+    }
+    if (auto n = YamlReader::get(root, "events"); !YamlReader::is_null(n)) {
+      if (r_.map(n, "events", {"socket", "tcp"})) {
+        socket_path(YamlReader::get(n, "socket"), "events.socket", config_.events.socket);
+        if (auto t = YamlReader::get(n, "tcp"); !YamlReader::is_null(t)) {
+          config_.events.tcp = curve_endpoint(t, "events.tcp");
+        }
+      }
+      if (config_.events.socket == config_.control.socket) {
+        r_.error(YamlReader::get(n, "socket"), "events.socket",
+                 "is the same path as control.socket; use two different paths");
+      }
+    }
+    if (auto n = YamlReader::get(root, "metrics"); !YamlReader::is_null(n)) {
+      if (r_.map(n, "metrics", {"listen"})) {
+        if (auto l = YamlReader::get(n, "listen"); l.IsDefined()) {
+          if (auto text = r_.string(l, "metrics.listen")) {
+            const auto ep = host_port(*text, true);
+            if (!ep) {
+              r_.error(l, "metrics.listen", "'" + *text + "' is not address:port; use e.g. 127.0.0.1:" +
+                                                std::to_string(kDefaultMetricsPort) +
+                                                " (port 0 picks a free one)");
+            } else if (!ep->first.is_v4()) {
+              // Debian 12's civetweb (under prometheus-cpp) is built without IPv6.
+              r_.error(l, "metrics.listen", "'" + *text + "' is IPv6; the metrics server listens on "
+                                                "IPv4 only (e.g. 127.0.0.1:" +
+                                                std::to_string(kDefaultMetricsPort) + ")");
+            } else {
+              config_.metrics.address = ep->first;
+              config_.metrics.port = ep->second;
+            }
+          }
+        }
+      }
+    }
+    if (auto n = YamlReader::get(root, "journal"); !YamlReader::is_null(n)) {
+      if (r_.map(n, "journal", {"path", "retention", "max_rows"})) {
+        if (auto p = YamlReader::get(n, "path"); p.IsDefined()) {
+          if (auto text = r_.string(p, "journal.path")) {
+            if (text->empty() || text->front() != '/') {
+              r_.error(p, "journal.path", "'" + *text + "' must be an absolute path");
+            } else {
+              config_.journal.path = *text;
+            }
+          }
+        }
+        if (auto v = YamlReader::get(n, "retention"); v.IsDefined()) {
+          if (auto d = r_.duration(v, "journal.retention", 1h, std::chrono::hours(24 * 366))) {
+            config_.journal.retention = *d;
+          }
+        }
+        if (auto v = YamlReader::get(n, "max_rows"); v.IsDefined()) {
+          if (auto x = r_.integer(v, "journal.max_rows", 1000, 1'000'000'000)) {
+            config_.journal.max_rows = static_cast<std::uint64_t>(*x);
+          }
+        }
+      }
+    }
+    if (auto n = YamlReader::get(root, "drills"); !YamlReader::is_null(n)) {
+      if (r_.map(n, "drills", {"targets", "max_duration"})) {
+        if (auto t = YamlReader::get(n, "targets"); !YamlReader::is_null(t)) {
+          if (r_.map(t, "drills.targets", {"detection", "switchover", "outage", "failback"})) {
+            auto& targets = config_.drills.targets;
+            auto target = [&](const char* key, std::optional<Duration>& out) {
+              if (auto v = YamlReader::get(t, key); v.IsDefined()) {
+                out = r_.duration(v, member("drills.targets", key), 1ms, 1h);
+              }
+            };
+            target("detection", targets.detection);
+            target("switchover", targets.switchover);
+            target("outage", targets.outage);
+            target("failback", targets.failback);
+          }
+        }
+        if (auto v = YamlReader::get(n, "max_duration"); v.IsDefined()) {
+          if (auto d = r_.duration(v, "drills.max_duration", 1s, 24h)) config_.drills.max_duration = *d;
+        }
+      }
+    }
+  }
+
+  static bool is_group_name(std::string_view s) {
+    if (s.empty() || s.size() > 32) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+  }
+
+  void socket_path(const YAML::Node& node, const char* path, std::string& out) {
+    if (!node.IsDefined()) return;
+    auto text = r_.string(node, path);
+    if (!text) return;
+    // sockaddr_un holds 107 bytes of path.
+    if (text->empty() || text->front() != '/' || text->size() > 107) {
+      r_.error(node, path, "'" + *text + "' must be an absolute path of at most 107 bytes");
+      return;
+    }
+    out = *text;
+  }
+
+  // "198.18.0.1:7441" or "[2001:db8::1]:7441"; port 0 only when `allow_zero`.
+  static std::optional<std::pair<IpAddress, std::uint16_t>> host_port(std::string_view t,
+                                                                      bool allow_zero) {
+    std::string_view host;
+    std::string_view port;
+    if (!t.empty() && t.front() == '[') {
+      const auto close = t.find(']');
+      if (close == std::string_view::npos || close + 1 >= t.size() || t[close + 1] != ':') {
+        return std::nullopt;
+      }
+      host = t.substr(1, close - 1);
+      port = t.substr(close + 2);
+    } else {
+      const auto colon = t.rfind(':');
+      if (colon == std::string_view::npos || t.find(':') != colon) return std::nullopt;
+      host = t.substr(0, colon);
+      port = t.substr(colon + 1);
+    }
+    const auto address = IpAddress::parse(host);
+    unsigned number = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (!address || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+        number > 65535 || (number == 0 && !allow_zero) ||
+        (t.front() == '[' && address->is_v4())) {
+      return std::nullopt;
+    }
+    return std::make_pair(*address, static_cast<std::uint16_t>(number));
+  }
+
+  static bool is_z85_key(std::string_view s) {
+    static constexpr std::string_view kZ85 =
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
+             return kZ85.find(c) != std::string_view::npos;
+           });
+  }
+
+  std::optional<CurveEndpoint> curve_endpoint(const YAML::Node& n, const std::string& path) {
+    if (!r_.map(n, path, {"listen", "server_key_file", "allowed_clients"})) return std::nullopt;
+    const auto before = r_.error_count();
+    CurveEndpoint ep;
+    if (r_.require(n, "listen", path)) {
+      const auto l = YamlReader::get(n, "listen");
+      if (auto text = r_.string(l, member(path, "listen"))) {
+        if (auto hp = host_port(*text, false)) {
+          ep.address = hp->first;
+          ep.port = hp->second;
+        } else {
+          r_.error(l, member(path, "listen"),
+                   "'" + *text + "' is not address:port; use e.g. 198.18.0.1:7441 or "
+                                 "[2001:db8::1]:7441");
+        }
+      }
+    }
+    if (r_.require(n, "server_key_file", path)) {
+      const auto k = YamlReader::get(n, "server_key_file");
+      if (auto file = r_.string(k, member(path, "server_key_file"))) {
+        if (file->empty() || file->front() != '/') {
+          r_.error(k, member(path, "server_key_file"), "'" + *file + "' must be an absolute path");
+        } else {
+          ep.server_key_file = *file;
+        }
+      }
+    }
+    if (r_.require(n, "allowed_clients", path)) {
+      const auto list = YamlReader::get(n, "allowed_clients");
+      const std::string lpath = member(path, "allowed_clients");
+      if (r_.sequence(list, lpath)) {
+        if (list.size() == 0) {
+          r_.error(list, lpath, "needs at least one client public key (CURVE lets only these in)");
+        }
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          auto key = r_.string(list[i], indexed(lpath, i));
+          if (!key) continue;
+          if (!is_z85_key(*key)) {
+            r_.error(list[i], indexed(lpath, i),
+                     "is not a CURVE public key; use the 40-character Z85 text that "
+                     "lifelinectl keygen prints");
+          } else if (std::find(ep.allowed_clients.begin(), ep.allowed_clients.end(), *key) ==
+                     ep.allowed_clients.end()) {
+            ep.allowed_clients.push_back(*key);
+          }
+        }
+      }
+    }
+    if (r_.error_count() != before) return std::nullopt;
+    return ep;
+  }
+
   // ---- links --------------------------------------------------------------------------
   void parse_links(const YAML::Node& list) {
     if (!r_.sequence(list, "links")) return;

@@ -102,6 +102,21 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string_vi
   for (const auto candidate : candidates) {
     if (normalise_separators(word) == normalise_separators(candidate))
       return std::string(candidate);
+  }
+  // A word cut short ("switch" for "switchover", "max" for "max_suppress") names the one
+  // candidate it begins, if only one does.
+  if (word.size() >= 3) {
+    std::string_view only;
+    std::size_t starts = 0;
+    for (const auto candidate : candidates) {
+      if (candidate.size() > word.size() && candidate.substr(0, word.size()) == word) {
+        only = candidate;
+        ++starts;
+      }
+    }
+    if (starts == 1) return std::string(only);
+  }
+  for (const auto candidate : candidates) {
     // Allow about one typo per three letters: "inteval" -> "interval", but not "foo" -> "rtt".
     const std::size_t budget =
         std::max<std::size_t>(1, std::min(word.size(), candidate.size()) / 3);

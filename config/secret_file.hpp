@@ -1,0 +1,39 @@
+// Secret files (probe keys, CURVE keys): read whole, after checking that they are what a
+// secret file must be. The bytes live in a SecretText, which wipes them when it goes. Shared
+// by every key format so that all of them refuse the same files with the same words.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lifeline {
+
+class SecretText {
+ public:
+  SecretText() = default;
+  explicit SecretText(std::vector<char> bytes) : bytes_(std::move(bytes)) {}
+  SecretText(const SecretText&) = delete;
+  SecretText& operator=(const SecretText&) = delete;
+  SecretText(SecretText&& other) noexcept : bytes_(std::move(other.bytes_)) { other.bytes_.clear(); }
+  SecretText& operator=(SecretText&& other) noexcept;
+  ~SecretText();
+
+  std::string_view view() const { return {bytes_.data(), bytes_.size()}; }
+
+ private:
+  void wipe();
+  std::vector<char> bytes_;
+};
+
+// The contents of `path`, or nullopt with `error` saying what is wrong (never the secret):
+// it must open, be a regular file of at most `max_bytes`, and let nobody but its owner and
+// its group read it and nobody but its owner write it (0600, 0640, 0400, 0440): the packaged
+// keys are owned by the daemon's user or readable by its group, and unchangeable by it.
+// fstat() on the open descriptor: what is checked is what is read.
+std::optional<SecretText> read_secret_file(const std::string& path, std::size_t max_bytes,
+                                           std::string& error);
+
+}  // namespace lifeline

@@ -1,0 +1,106 @@
+// The operations keys of the config contract: control, events, metrics, journal, drills.
+#include <gtest/gtest.h>
+
+#include "config/loader.hpp"
+
+namespace lifeline::config {
+namespace {
+
+const std::string kBase = R"(node: t
+links:
+  - { name: 5g, interface: wwan0, kind: cellular, probes: [{type: icmp, target: 198.19.0.1}] }
+classes:
+  - { name: c2, precedence: flash, match: {dscp: [ef]}, links: [5g], when_none: blackhole }
+)";
+
+LoadResult load(const std::string& extra) { return load_config_text(kBase + extra, "ops.yaml"); }
+
+const char* kKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";  // 40 Z85 characters
+
+TEST(ConfigOperations, DefaultsWhenAbsent) {
+  const auto r = load("");
+  ASSERT_TRUE(r.ok());
+  const auto& c = *r.config;
+  EXPECT_EQ(c.control.socket, "/run/lifeline/control.sock");
+  EXPECT_EQ(c.control.group, "lifeline");
+  EXPECT_FALSE(c.control.tcp);
+  EXPECT_EQ(c.events.socket, "/run/lifeline/events.sock");
+  EXPECT_EQ(c.metrics.address.to_string(), "127.0.0.1");
+  EXPECT_EQ(c.metrics.port, kDefaultMetricsPort);
+  EXPECT_EQ(c.journal.path, "/var/lib/lifeline/journal.db");
+  EXPECT_EQ(c.journal.retention, std::chrono::hours(24 * 30));
+  EXPECT_FALSE(c.drills.targets.outage);
+}
+
+TEST(ConfigOperations, EveryKeyIsRead) {
+  const auto r = load(std::string(R"(control:
+  socket: /run/lifeline-test/control.sock
+  group: signal-corps
+  tcp:
+    listen: 198.18.0.1:7441
+    server_key_file: /etc/lifeline/keys/control.key
+    allowed_clients: [")") + kKey + R"("]
+events:
+  socket: /run/lifeline-test/events.sock
+  tcp: { listen: "[2001:db8::1]:7442", server_key_file: /etc/lifeline/keys/events.key, allowed_clients: [")" +
+                      kKey + R"("] }
+metrics:
+  listen: 127.0.0.1:0
+journal:
+  path: /var/lib/lifeline-test/journal.db
+  retention: 7d
+  max_rows: 5000
+drills:
+  targets: { detection: 100ms, switchover: 10ms, outage: 150ms, failback: 2m }
+  max_duration: 10m
+)");
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(r.ok());
+  const auto& c = *r.config;
+  EXPECT_EQ(c.control.group, "signal-corps");
+  ASSERT_TRUE(c.control.tcp);
+  EXPECT_EQ(c.control.tcp->address.to_string(), "198.18.0.1");
+  EXPECT_EQ(c.control.tcp->port, 7441);
+  EXPECT_EQ(c.control.tcp->allowed_clients.size(), 1u);
+  ASSERT_TRUE(c.events.tcp);
+  EXPECT_EQ(c.events.tcp->address.to_string(), "2001:db8::1");
+  EXPECT_EQ(c.metrics.address.to_string(), "127.0.0.1");
+  EXPECT_EQ(c.metrics.port, 0);
+  EXPECT_EQ(c.journal.retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(c.journal.max_rows, 5000u);
+  EXPECT_EQ(*c.drills.targets.outage, Duration(150ms));
+  EXPECT_EQ(c.drills.max_duration, Duration(std::chrono::minutes(10)));
+}
+
+void expect_error(const std::string& extra, int line, const std::string& text) {
+  const auto r = load(extra);
+  ASSERT_FALSE(r.ok()) << extra;
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_EQ(r.errors[0].line, line) << r.errors[0].to_string();
+  EXPECT_NE(r.errors[0].message.find(text), std::string::npos) << r.errors[0].to_string();
+}
+
+TEST(ConfigOperations, MistakesAreNamedWithTheirPosition) {
+  // kBase has 5 lines; the extra starts at line 6.
+  expect_error("control: { socket: run/control.sock }\n", 6, "must be an absolute path");
+  expect_error("control: { group: \"Signal Corps\" }\n", 6, "is not a valid group name");
+  expect_error("control: { sokcet: /run/x.sock }\n", 6, "did you mean 'socket'?");
+  expect_error("control:\n  tcp: { listen: 198.18.0.1:7441, server_key_file: /k }\n", 7, "allowed_clients: is required");
+  expect_error("control:\n  tcp: { listen: 198.18.0.1, server_key_file: /k, allowed_clients: [x] }\n", 7,
+               "is not address:port");
+  expect_error("control:\n  tcp: { listen: 198.18.0.1:7441, server_key_file: /k, allowed_clients: [tooshort] }\n", 7,
+               "is not a CURVE public key");
+  expect_error("control:\n  tcp: { listen: 198.18.0.1:7441, server_key_file: /k, allowed_clients: [] }\n", 7,
+               "needs at least one client public key");
+  expect_error("events: { socket: /run/lifeline/control.sock }\n", 6, "same path as control.socket");
+  expect_error("metrics: { listen: localhost:9100 }\n", 6, "is not address:port");
+  expect_error("metrics: { listen: \"[::1]:9100\" }\n", 6, "listens on IPv4 only");
+  expect_error("journal: { path: journal.db }\n", 6, "must be an absolute path");
+  expect_error("journal: { retention: 10m }\n", 6, "out of range");
+  expect_error("journal: { max_rows: 10 }\n", 6, "out of range");
+  expect_error("drills: { targets: { outage: 150 } }\n", 6, "has no unit");
+  expect_error("drills: { targets: { switch: 1ms } }\n", 6, "did you mean 'switchover'?");
+}
+
+}  // namespace
+}  // namespace lifeline::config
