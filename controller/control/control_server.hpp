@@ -1,0 +1,77 @@
+// The control socket and the event stream over ZeroMQ (cppzmq), served on the daemon's Asio
+// loop: a ROUTER socket on ipc (file mode 0660, group from the config) and, when
+// configured, on TCP with CURVE where a ZAP handler admits only the allow-listed client
+// keys (without one libzmq admits ANY CURVE client); and a PUB socket for events, likewise.
+// The transport moves bytes and enforces size limits; ops::ControlHandler answers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "controller/ops.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace lifeline::control {
+
+inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+
+struct ServerStats {
+  std::uint64_t requests = 0;  // every request received, refused ones included
+  std::uint64_t refused = 0;   // oversized or multi-part garbage, answered with bad_request
+  std::uint64_t denied = 0;    // CURVE handshakes the allow-list refused (control.tcp)
+};
+
+// Both servers run on an io_context that ONE thread runs (the daemon's loop): ZMQ_FD is
+// edge-triggered, and the re-check that makes that safe relies on it (control_server.cpp).
+// Construct and destroy them on that thread, or while the loop is not running.
+
+class ControlServer {
+ public:
+  // Binds every endpoint; throws std::runtime_error naming the endpoint and the reason.
+  ControlServer(boost::asio::io_context& io, const config::ControlConfig& config,
+                ops::ControlHandler handler);
+  ~ControlServer();
+  ServerStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class EventPublisher : public ops::EventSink {
+ public:
+  // Binds every endpoint; throws std::runtime_error naming the endpoint and the reason.
+  EventPublisher(boost::asio::io_context& io, const config::EventsConfig& config);
+  ~EventPublisher() override;
+  void publish(const ops::Event& event) override;  // never blocks; drops and counts when full
+  std::uint64_t published() const;
+  std::uint64_t dropped() const;
+  std::uint64_t denied() const;  // CURVE handshakes the allow-list refused (events.tcp)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A CURVE client identity for TCP endpoints (keys in Z85).
+struct CurveClient {
+  std::string server_public_key;
+  std::string client_public_key;
+  std::string client_secret_key;
+};
+
+// The client side (lifelinectl): sends one request to `endpoint` ("ipc:///run/..." or
+// "tcp://host:port") and waits for the reply. Returns nullopt with `error` set on timeout or
+// transport failure.
+std::optional<std::string> request(const std::string& endpoint, const std::string& json,
+                                   std::chrono::milliseconds timeout,
+                                   const std::optional<CurveClient>& curve, std::string& error);
+
+}  // namespace lifeline::control

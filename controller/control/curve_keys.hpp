@@ -1,0 +1,42 @@
+// CURVE key pairs (RFC 26/CurveZMQ) for the TCP control and event endpoints, in Z85 text,
+// and the key file that holds one: what `lifelinectl keygen` prints, what
+// control.tcp.server_key_file / events.tcp.server_key_file and `lifelinectl --key-file` read.
+//   # comment lines and blank lines are ignored
+//   public-key: <40 Z85 characters>     (optional; checked against the secret key)
+//   secret-key: <40 Z85 characters>
+// A file holding only the 40-character secret key on one line is accepted too.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lifeline::control {
+
+struct CurveKeyPair {
+  std::string public_key;  // Z85, 40 characters
+  std::string secret_key;  // Z85, 40 characters
+};
+
+// True for 40 characters of the Z85 alphabet (a 32-byte key).
+bool is_z85_key(std::string_view text);
+
+// A fresh key pair from libzmq (libsodium underneath). Throws std::runtime_error when libzmq
+// was built without CURVE.
+CurveKeyPair generate_curve_key_pair();
+
+// The public key that belongs to `secret_key` (Z85), or nullopt when it is not a key.
+std::optional<std::string> curve_public_key(std::string_view secret_key);
+
+// The key file's text for `pair` (what keygen prints).
+std::string key_file_text(const CurveKeyPair& pair);
+
+// Parses a key file's text; nullopt with `error` saying what is wrong (never the secret).
+std::optional<CurveKeyPair> parse_key_file(std::string_view text, std::string& error);
+
+// Reads and parses `path`. Refuses a file that others can read or the group can write: a
+// secret key that others can read is no longer secret. The group may read it (0640): the
+// packaged keys are root:lifeline, read by the daemon through its group.
+std::optional<CurveKeyPair> load_key_file(const std::string& path, std::string& error);
+
+}  // namespace lifeline::control

@@ -1,0 +1,126 @@
+// What lifelinectl prints for people, from the daemon's result objects (cli/render.cpp):
+// tolerant of missing fields and of both short and full object forms.
+#include <gtest/gtest.h>
+
+#include "cli/ctl.hpp"
+#include "cli/render.hpp"
+
+namespace lifeline::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+const SystemTime kNow = *parse_time("2026-11-29T12:05:12.000Z");
+
+TEST(LifelinectlRender, HumanDurations) {
+  EXPECT_EQ(human_duration(0s), "0s");
+  EXPECT_EQ(human_duration(59s), "59s");
+  EXPECT_EQ(human_duration(312s), "5m12s");
+  EXPECT_EQ(human_duration(3700s), "1h01m");
+  EXPECT_EQ(human_duration(2 * 86400s + 3 * 3600s + 59s), "2d03h");
+  EXPECT_EQ(human_duration(-5s), "0s");
+}
+
+TEST(LifelinectlRender, ParsesTheApiTimes) {
+  const auto t = parse_time("2026-11-29T12:00:00.123Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(kNow - *t), 311877ms);
+  EXPECT_TRUE(parse_time("2026-11-29T12:00:00Z"));
+  EXPECT_FALSE(parse_time("2026-11-29 12:00:00Z"));
+  EXPECT_FALSE(parse_time("2026-11-29T12:00:00.123"));
+  EXPECT_FALSE(parse_time("yesterday"));
+}
+
+TEST(LifelinectlRender, LinksTableFromShortAndFullForms) {
+  // Short form (status) and the full form (links): TARGETS comes out the same.
+  const std::string out = render_result(
+      "links",
+      R"({"links":[{"name":"5g","health":"down","since":"2026-11-29T12:00:00.000Z",)"
+      R"("reason":"gone","rtt_seconds":null,"jitter_seconds":null,"loss_ratio":1,)"
+      R"("targets_alive":0,"targets_total":2,"drained":null},)"
+      R"({"name":"leo","health":"up","since":"2026-11-29T11:00:00.000Z","reason":"fine",)"
+      R"("rtt_seconds":0.04,"jitter_seconds":0.0004,"loss_ratio":0.001,)"
+      R"("targets":[{"alive":true},{"alive":false}],"drained":{"until":"2026-11-29T14:05:12.000Z",)"
+      R"("reason":"realign","by":"alice"}}]})",
+      kNow);
+  EXPECT_EQ(out,
+            "LINK  HEALTH      SINCE      RTT ms  JITTER ms  LOSS %  TARGETS  REASON\n"
+            "5g    down        5m12s ago       -          -   100.0      0/2  gone\n"
+            "leo   up drained  1h05m ago    40.0        0.4     0.1      1/2  drained until "
+            "2026-11-29 14:05:12Z (in 2h00m) by alice: realign; fine\n");
+}
+
+TEST(LifelinectlRender, MissingFieldsPrintAsDashes) {
+  const std::string out = render_result("links", R"({"links":[{"name":"x"}]})", kNow);
+  EXPECT_NE(out.find("x     -       -"), std::string::npos) << out;
+  EXPECT_EQ(render_result("links", R"({"links":[]})", kNow), "no links\n");
+  EXPECT_EQ(render_result("classes", R"({})", kNow), "no classes\n");
+  EXPECT_EQ(render_result("history", R"({"events":[]})", kNow), "no events\n");
+  EXPECT_NO_THROW(render_result("status", R"({"daemon":17,"links":"no"})", kNow));
+  EXPECT_NO_THROW(render_result("explain", R"([1,2])", kNow));
+}
+
+TEST(LifelinectlRender, PinnedClassesSayIt) {
+  const std::string full = render_result(
+      "classes",
+      R"({"classes":[{"name":"c2","precedence":"flash","target":"leo","target_kind":"link",)"
+      R"("why":"pinned","since":"2026-11-29T12:05:00.000Z","reason":"operator pin",)"
+      R"("pin":{"link":"leo"}},{"name":"isr","precedence":"routine","target":"none",)"
+      R"("target_kind":"none","why":"initial","since":"2026-11-29T12:05:00.000Z","reason":"x",)"
+      R"("pinned":false}]})",
+      kNow);
+  EXPECT_NE(full.find("c2     flash       leo (pinned)  pinned   12s ago  operator pin"),
+            std::string::npos)
+      << full;
+  EXPECT_NE(full.find("isr    routine     -             initial"), std::string::npos) << full;
+}
+
+TEST(LifelinectlRender, EventLines) {
+  EXPECT_EQ(render_event_line(
+                R"J({"kind":"operator","time":"2026-11-29T12:05:00.000Z","node":"gw1",)J"
+                R"J("action":"pin","class":"c2","link":"leo","until":"2026-11-29T12:35:00.000Z",)J"
+                R"J("reason":"tower","by":{"user":"alice","transport":"ipc",)J"
+                R"J("identity":"uid 1000 (alice)"}})J"),
+            "2026-11-29 12:05:00.000Z  operator  c2          pin leo until 2026-11-29 "
+            "12:35:00.000Z by alice (ipc uid 1000 (alice)): tower");
+  EXPECT_EQ(
+      render_event_line(R"({"kind":"reload","time":"2026-11-29T12:05:00.000Z","node":"gw1",)"
+                        R"("ok":false,"errors":["a.yaml:1:1: bad","a.yaml:2:1: worse"]})"),
+      "2026-11-29 12:05:00.000Z  reload    gw1         refused: a.yaml:1:1: bad (and 1 more)");
+  EXPECT_EQ(render_event_line(R"({"kind":"daemon","time":"2026-11-29T12:05:00.000Z","node":"gw1",)"
+                              R"("step":"started","version":"0.1.0"})"),
+            "2026-11-29 12:05:00.000Z  daemon    gw1         started (lifelined 0.1.0)");
+  EXPECT_EQ(render_event_line("not json"), "not json");
+}
+
+TEST(LifelinectlRender, UnknownResultsPrintAsATree) {
+  EXPECT_EQ(render_result("drill.report",
+                          R"({"id":"d1","passed":false,"measured":{"detection_seconds":0.04},)"
+                          R"("classes":[{"name":"c2"}]})",
+                          kNow),
+            "id: d1\npassed: no\nmeasured:\n  detection_seconds: 0.04\nclasses:\n  -\n    name: "
+            "c2\n");
+}
+
+TEST(LifelinectlRequest, FieldsUserAndLimit) {
+  Command c;
+  c.name = "history";
+  c.fields = {{"since", "1h"}, {"class", "c2"}};
+  c.limit = 50;
+  EXPECT_EQ(request_json(c, "alice"),
+            R"({"version":1,"command":"history","class":"c2","since":"1h","limit":50,)"
+            R"("user":"alice"})");
+}
+
+TEST(LifelinectlRequest, EndpointDefaults) {
+  Options o;
+  EXPECT_EQ(endpoint_for(o, "status"), "ipc:///run/lifeline/control.sock");
+  EXPECT_EQ(endpoint_for(o, "events"), "ipc:///run/lifeline/events.sock");
+  o.socket = "/tmp/x.sock";
+  EXPECT_EQ(endpoint_for(o, "events"), "ipc:///tmp/x.sock");
+  o.connect = "tcp://198.18.0.1:7441";
+  EXPECT_EQ(endpoint_for(o, "status"), "tcp://198.18.0.1:7441");
+}
+
+}  // namespace
+}  // namespace lifeline::cli
