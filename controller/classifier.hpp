@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/config.hpp"
@@ -24,6 +25,9 @@ class Classifier {
   // Deletes the conntrack entries whose mark is `mark` (both families). Returns the number
   // deleted, or a negative errno.
   virtual long flush_flows(std::uint32_t mark) = 0;
+  // Whether `table inet lifeline` is in the kernel now (someone may have flushed the
+  // ruleset: Debian's nftables.conf starts with `flush ruleset`), or nullopt if unknown.
+  virtual std::optional<bool> installed() { return std::nullopt; }
 };
 
 }  // namespace lifeline::classify

@@ -9,10 +9,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <ctime>
+#include <future>
 #include <map>
 #include <random>
 
 #include "config/loader.hpp"
+#include "controller/daemon_api.hpp"
+#include "controller/event_json.hpp"
 #include "controller/log.hpp"
 #include "links/link_monitor.hpp"
 #include "links/probes/keys.hpp"
@@ -39,6 +43,30 @@ bool same_probing(const config::LinkConfig& a, const config::LinkConfig& b) {
 }
 
 void notify(const std::string& state) { ::sd_notify(0, state.c_str()); }
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// The wall-clock instant of a steady-clock instant (for people, events and the journal).
+SystemTime wall(TimePoint t) {
+  const auto steady_now = now();
+  const auto system_now = std::chrono::system_clock::now();
+  return system_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - steady_now);
+}
+
+double seconds_between(TimePoint a, TimePoint b) { return to_seconds(b - a); }
+
+std::string actor_name(const api::Actor& by) {
+  std::string who = by.user.empty() ? "unknown user" : by.user;
+  if (!by.peer.transport.empty()) {
+    who += " via " + by.peer.transport;
+    if (!by.peer.identity.empty()) who += " (" + by.peer.identity + ")";
+  }
+  return who;
+}
+
+// Buckets of the decision-latency histogram (seconds): decide + applying its result.
+constexpr double kDecisionBuckets[] = {10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3,
+                                       2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3};
 
 }  // namespace
 
@@ -69,7 +97,7 @@ ProberFactory socket_probers() {
 
 // ---------------------------------------------------------------------------------------
 
-struct Daemon::Impl {
+struct Daemon::Impl : api::DaemonApi {
   struct Target {
     std::size_t index = 0;  // within the link
     Duration interval{};
@@ -93,9 +121,49 @@ struct Daemon::Impl {
     std::uint64_t generation = 0;
     links::Health health = links::Health::down;
     LinkCounters counters;
+    // Operator drain (the policy reads it through LinkInput::admin).
+    std::optional<TimePoint> drained_until;
+    std::string drain_reason;
+    std::string drained_by;
+    // Time spent in each health state (index: links::Health), up to health_since.
+    std::array<Duration, 3> time_in{};
+    TimePoint health_since{};
     // Shared with the probers' handlers: false once this Link is gone (reload), so a
     // handler that races with destruction does nothing.
     std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  };
+
+  // Per class, what the operations side reports.
+  struct ClassBook {
+    std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> switches;
+    std::optional<TimePoint> last_switch;
+    double last_switch_seconds = 0;
+    std::string pinned_by;
+  };
+
+  // A drill in progress (or the last one, until the next starts).
+  struct DrillRun {
+    std::string id;
+    std::size_t link = 0;
+    std::string link_name;
+    api::Fault fault;
+    Duration hold{};
+    TimePoint started{};
+    SystemTime started_wall{};
+    std::optional<TimePoint> fault_ended;
+    std::optional<TimePoint> link_down;
+    std::string state = "running";  // running | completed | aborted
+    std::string abort_reason;
+    struct ClassRun {
+      std::size_t cls = 0;
+      std::string to;
+      std::optional<TimePoint> switched;
+      double switch_seconds = 0;
+      std::optional<TimePoint> back;
+    };
+    std::vector<ClassRun> classes;  // classes on the drilled link when it started
+    std::unique_ptr<links::LinkStatus> simulated;  // simulate: what the policy sees instead
+    std::unique_ptr<asio::steady_timer> timer;
   };
 
   Impl(config::Config c, Effects e, Options o)
@@ -106,17 +174,30 @@ struct Daemon::Impl {
         wakeup_timer(io),
         reconcile_timer(io),
         settle_timer(io),
-        watchdog_timer(io) {
+        watchdog_timer(io),
+        retention_timer(io) {
     std::random_device rd;
     session = (std::uint64_t{rd()} << 32) ^ rd();
+    started_wall = std::chrono::system_clock::now();
+    config_loaded = started_wall;
+    decision_histogram.bounds.assign(std::begin(kDecisionBuckets), std::end(kDecisionBuckets));
+    decision_histogram.counts.assign(decision_histogram.bounds.size(), 0);
   }
 
   // ---- start and stop ------------------------------------------------------------------
   int run() {
     if (auto error = effects.classifier->apply(config); !error.empty()) {
+      ++nftables_errors;
       log::error("cannot install the nftables classification: " + error);
       return 1;
     }
+    // A drill never outlives the daemon: a fault left by a run that died is removed now.
+    if (effects.faults) {
+      if (auto error = effects.faults->clear(); !error.empty()) {
+        log::warning("cannot remove a leftover drill fault: " + error);
+      }
+    }
+    if (!start_operations()) return 1;
     model = std::make_unique<policy::PolicyModel>(policy::PolicyModel::compile(config));
     engine = std::make_unique<policy::PolicyEngine>(*model);
     const TimePoint start = now();
@@ -133,6 +214,7 @@ struct Daemon::Impl {
     applied.assign(config.classes.size(), policy::Target{});
     installed.assign(config.classes.size(), {});
     pins.assign(config.classes.size(), std::nullopt);
+    books.assign(config.classes.size(), ClassBook{});
     adopt_existing_routes();
 
     signals.async_wait([this](const boost::system::error_code& ec, int signo) { on_signal(ec, signo); });
@@ -142,9 +224,33 @@ struct Daemon::Impl {
     arm_watchdog();
     log::notice("lifelined " + config.node + ": " + std::to_string(config.links.size()) +
                 " links, " + std::to_string(config.classes.size()) + " classes; waiting for probes");
+    emit(events::daemon_step(config.node, "started", LIFELINE_VERSION_STRING, std::chrono::system_clock::now()));
+    arm_retention();
     notify("READY=1\nSTATUS=settling: measuring links");
     io.run();
+    operations.clear();  // control server, publisher, exporter go before the state they read
     return exit_code;
+  }
+
+  // The operations components that need the loop: created here, owned until the loop ends.
+  // A component that cannot start (a socket path that cannot be bound, a taken metrics
+  // port) is a clear start-up error: exit 1, rather than a daemon no one can see or reach.
+  bool start_operations() {
+    try {
+      if (effects.event_stream) publisher = effects.event_stream(io);
+      if (effects.control) {
+        operations.push_back(effects.control(io, [this](const std::string& request, const ops::Peer& peer) {
+          return api::handle_request(*this, request, peer);
+        }));
+      }
+      if (effects.metrics) {
+        operations.push_back(effects.metrics([this] { return snapshot_from_any_thread(std::chrono::seconds(2)); }));
+      }
+    } catch (const std::exception& e) {
+      log::error(e.what());
+      return false;
+    }
+    return true;
   }
 
   void stop() {
@@ -156,13 +262,17 @@ struct Daemon::Impl {
     stopping = true;
     exit_code = code;
     notify("STOPPING=1");
+    if (drill && drill->state == "running") abort_drill("the daemon is stopping");
     log::notice("stopping; the class routes stay as they are (fail static)");
+    emit(events::daemon_step(config.node, "stopping", LIFELINE_VERSION_STRING, std::chrono::system_clock::now()));
     links.clear();  // probers close their sockets; their handlers see alive == false
     signals.cancel();
     wakeup_timer.cancel();
     reconcile_timer.cancel();
     settle_timer.cancel();
     watchdog_timer.cancel();
+    retention_timer.cancel();
+    if (drill && drill->timer) drill->timer->cancel();
     io.stop();
   }
 
@@ -222,6 +332,7 @@ struct Daemon::Impl {
     }
     link.generation = link.monitor->generation();
     link.health = link.monitor->status().health;
+    link.health_since = start;
   }
 
   void arm_send(Link& link, Target& t) {
@@ -303,7 +414,15 @@ struct Daemon::Impl {
       const auto level = status.health == links::Health::down ? log::Level::warning : log::Level::notice;
       log::write(level, "link " + link.config.name + ": " + links::to_string(link.health) +
                             " -> " + links::to_string(status.health) + ": " + status.reason);
+      link.time_in[static_cast<std::size_t>(link.health)] += at - link.health_since;
+      link.health_since = at;
+      emit(events::link_change(config.node, link.config.name, links::to_string(link.health),
+                               links::to_string(status.health), status.reason, wall(at)));
       link.health = status.health;
+      if (drill && drill->state == "running" && !drill->link_down && status.health == links::Health::down &&
+          links[drill->link].get() == &link) {
+        drill->link_down = at;
+      }
       if (!settled && all_links_up()) end_settle();
     }
     decide(at);
@@ -335,7 +454,11 @@ struct Daemon::Impl {
 
   void rebuild_inputs() {
     inputs.assign(links.size(), policy::LinkInput{});
-    for (std::size_t l = 0; l < links.size(); ++l) inputs[l].status = &links[l]->monitor->status();
+    for (std::size_t l = 0; l < links.size(); ++l) {
+      inputs[l].status = &links[l]->monitor->status();
+      inputs[l].admin.drained_until = links[l]->drained_until;
+      inputs[l].admin.drain_reason = links[l]->drain_reason;
+    }
   }
 
   // ---- decisions -----------------------------------------------------------------------
@@ -343,16 +466,28 @@ struct Daemon::Impl {
     // While settling, links are still being measured: a decision now would only record
     // which link happened to answer first (and start hold-downs against the others).
     if (!settled) return;
+    const TimePoint started = now();
     policy::Decision next = engine->decide(inputs, pins, std::move(last.state), at);
-    apply(next);
+    apply(next, started);
     last = std::move(next);
+    observe_decision(seconds_between(started, now()));
     arm_wakeup();
+  }
+
+  void observe_decision(double seconds) {
+    ++decisions;
+    auto& h = decision_histogram;
+    ++h.count;
+    h.sum += seconds;
+    for (std::size_t i = 0; i < h.bounds.size(); ++i) {
+      if (seconds <= h.bounds[i]) ++h.counts[i];
+    }
   }
 
   // Puts every class whose target changed onto its new route: one netlink message per
   // family, highest precedence first, all in this turn of the loop. Only then the slower
   // work: conntrack flushes and log lines, so no class waits for another's flush.
-  void apply(const policy::Decision& d) {
+  void apply(const policy::Decision& d, TimePoint started) {
     std::vector<std::pair<std::size_t, policy::Target>> moved;  // class, previous target
     bool failed = false;
     for (const auto c : model->order) {
@@ -375,15 +510,26 @@ struct Daemon::Impl {
       moved.emplace_back(c, applied[c]);
       applied[c] = cd.target;
     }
+    const TimePoint switched = now();
     for (const auto& [c, before] : moved) {
-      log::notice("class " + config.classes[c].name + ": " + policy::target_name(*model, before) +
-                  " -> " + policy::target_name(*model, applied[c]) + ": " +
-                  policy::reason_text(*model, inputs, d, c));
+      const auto from = policy::target_name(*model, before);
+      const auto to = policy::target_name(*model, applied[c]);
+      const auto reason = policy::reason_text(*model, inputs, d, c);
+      const double took = seconds_between(started, switched);
+      log::notice("class " + config.classes[c].name + ": " + from + " -> " + to + ": " + reason);
+      auto& book = books[c];
+      ++book.switches[{from, to, policy::to_string(d.classes[c].why)}];
+      book.last_switch = switched;
+      book.last_switch_seconds = took;
+      emit(events::class_switch(config.node, config.classes[c].name, from, to,
+                                policy::to_string(d.classes[c].why), reason, took, wall(switched)));
+      drill_observe_switch(c, before, applied[c], switched, took);
       // Flows NATed out of the old link cannot continue on another one: drop their conntrack
       // entries so they re-establish (and are re-marked) on the new path.
       if (before.kind == policy::TargetKind::link) {
         const long flushed = effects.classifier->flush_flows(routing::class_mark(c));
         if (flushed < 0) {
+          ++conntrack_errors;
           log::warning("class " + config.classes[c].name + ": conntrack flush failed: errno " +
                        std::to_string(-flushed));
         }
@@ -479,6 +625,7 @@ struct Daemon::Impl {
   }
 
   void report_reconcile(const char* why, const routing::ReconcileReport& r) {
+    if (std::string_view(why) == "periodic" && r.added + r.replaced + r.removed > 0) ++drift_repairs;
     for (const auto& e : r.errors) {
       ++route_errors;
       log::warning(std::string("reconcile (") + why + "): " + e);
@@ -496,9 +643,24 @@ struct Daemon::Impl {
     reconcile_timer.expires_after(options.reconcile_interval);
     reconcile_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      if (settled) reconcile("periodic");
+      if (settled) {
+        reconcile("periodic");
+        repair_classification();
+      }
       arm_reconcile();
     });
+  }
+
+  // Without `table inet lifeline` no traffic is classified and every class follows the main
+  // routes (C2 included): a firewall reload that flushed the ruleset must not go unnoticed.
+  void repair_classification() {
+    if (effects.classifier->installed() != false) return;
+    ++drift_repairs;
+    log::warning("table inet lifeline was gone (a flushed ruleset?); installing it again");
+    if (auto error = effects.classifier->apply(config); !error.empty()) {
+      ++nftables_errors;
+      log::error("cannot install the nftables classification again: " + error);
+    }
   }
 
   void schedule_repair() {
@@ -528,25 +690,36 @@ struct Daemon::Impl {
   }
 
   // ---- reload --------------------------------------------------------------------------
-  void reload() {
+  // Returns the errors that made it refuse the new config (empty: applied).
+  std::vector<std::string> reload() {
     notify("RELOADING=1\nMONOTONIC_USEC=" +
            std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now().time_since_epoch())
                               .count()));
-    const bool ok = try_reload();
+    if (drill && drill->state == "running") abort_drill("the configuration was reloaded");
+    std::vector<std::string> errors;
+    const bool ok = try_reload(errors);
+    last_reload = std::chrono::system_clock::now();
+    last_reload_ok = ok;
     if (ok) {
       ++reloads_ok;
+      config_loaded = *last_reload;
     } else {
       ++reloads_failed;
     }
+    emit(events::reload(config.node, ok, errors, config.links.size(), config.classes.size(), *last_reload));
     notify("READY=1");
+    return errors;
   }
 
-  bool try_reload() {
+  bool try_reload(std::vector<std::string>& errors) {
     log::notice("reloading " + options.config_path);
     auto loaded = config::load_config_file(options.config_path);
     if (!loaded.ok()) {
-      for (const auto& e : loaded.errors) log::error(e.to_string());
+      for (const auto& e : loaded.errors) {
+        log::error(e.to_string());
+        errors.push_back(e.to_string());
+      }
       log::error("reload rejected: " + std::to_string(loaded.errors.size()) +
                  " errors; the running configuration stays in force");
       return false;
@@ -554,11 +727,14 @@ struct Daemon::Impl {
     config::Config next = std::move(*loaded.config);
     if (auto problems = check_keys(next); !problems.empty()) {
       for (const auto& p : problems) log::error(p);
+      errors = problems;
       log::error("reload rejected; the running configuration stays in force");
       return false;
     }
     if (auto error = effects.classifier->apply(next); !error.empty()) {
+      ++nftables_errors;
       log::error("reload rejected: nftables refused the classification: " + error);
+      errors.push_back("nftables refused the classification: " + error);
       return false;
     }
     const TimePoint at = now();
@@ -577,6 +753,7 @@ struct Daemon::Impl {
       }
     } catch (const std::exception& e) {
       log::error(std::string("reload rejected: cannot set up probes: ") + e.what());
+      errors.push_back(std::string("cannot set up probes: ") + e.what());
       effects.classifier->apply(config);  // back to the running classification
       return false;
     }
@@ -640,11 +817,33 @@ struct Daemon::Impl {
       }
     }
 
+    // Pins and the per-class books follow their class by name.
+    std::vector<std::optional<policy::Pin>> next_pins(next.classes.size());
+    std::vector<ClassBook> next_books(next.classes.size());
+    for (std::size_t c = 0; c < next.classes.size(); ++c) {
+      const int o = model->class_index(next.classes[c].name);
+      if (o < 0) continue;
+      next_books[c] = std::move(books[static_cast<std::size_t>(o)]);
+      const auto& pin = pins[static_cast<std::size_t>(o)];
+      if (!pin) continue;
+      const int l = next_model->link_index(model->links[pin->link].name);
+      if (l >= 0) {
+        next_pins[c] = *pin;
+        next_pins[c]->link = static_cast<std::uint16_t>(l);
+      }
+    }
+    if (config.control != next.control || config.events != next.events ||
+        config.metrics != next.metrics || config.journal != next.journal) {
+      log::warning("reload: control, events, metrics and journal settings take effect at the "
+                   "next start of lifelined");
+    }
+
     links = std::move(next_links);
     config = std::move(next);
     model = std::move(next_model);
     engine = std::make_unique<policy::PolicyEngine>(*model);
-    pins.assign(config.classes.size(), std::nullopt);
+    pins = std::move(next_pins);
+    books = std::move(next_books);
     rebuild_inputs();
     last = policy::Decision{};
     last.state = std::move(state);
@@ -661,6 +860,489 @@ struct Daemon::Impl {
     return true;
   }
 
+  // ---- events and the journal -----------------------------------------------------------
+  void emit(const ops::Event& event) {
+    if (effects.journal) effects.journal->publish(event);
+    if (publisher) publisher->publish(event);
+  }
+
+  void arm_retention() {
+    if (!effects.journal) return;
+    effects.journal->apply_retention(std::chrono::system_clock::now());
+    retention_timer.expires_after(options.retention_interval);
+    retention_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) arm_retention();
+    });
+  }
+
+  // ---- snapshots ---------------------------------------------------------------------------
+  std::optional<snapshot::Daemon> snapshot_from_any_thread(std::chrono::milliseconds timeout) {
+    if (io.stopped()) return std::nullopt;
+    auto promise = std::make_shared<std::promise<snapshot::Daemon>>();
+    auto future = promise->get_future();
+    asio::post(io, [this, promise] { promise->set_value(state()); });
+    if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+    return future.get();
+  }
+
+  snapshot::Daemon state() override {
+    const TimePoint t = now();
+    snapshot::Daemon s;
+    s.node = config.node;
+    s.version = LIFELINE_VERSION_STRING;
+    s.started = started_wall;
+    s.config_path = options.config_path;
+    s.config_loaded = config_loaded;
+    s.reloads_ok = reloads_ok;
+    s.reloads_failed = reloads_failed;
+    s.last_reload = last_reload;
+    s.last_reload_ok = last_reload_ok;
+    s.settled = settled;
+    s.decisions = decisions;
+    s.decision_seconds = decision_histogram;
+    s.route_errors = route_errors;
+    s.nftables_errors = nftables_errors;
+    s.conntrack_errors = conntrack_errors;
+    s.drift_repairs = drift_repairs;
+    if (auto stats = effects.routes->counters()) {
+      s.netlink_requests = stats->requests;
+      s.netlink_errors = stats->errors;
+    }
+    for (std::size_t l = 0; l < links.size(); ++l) {
+      const Link& link = *links[l];
+      const auto& st = link.monitor->status();
+      snapshot::Link out;
+      out.name = link.config.name;
+      out.interface = link.config.interface;
+      out.kind = config::to_string(link.config.kind);
+      out.health = links::to_string(st.health);
+      out.since = wall(st.since);
+      out.reason = st.reason;
+      out.has_rtt = st.metrics.has_rtt;
+      out.rtt_seconds = to_seconds(st.metrics.srtt);
+      out.rttvar_seconds = to_seconds(st.metrics.rttvar);
+      out.jitter_seconds = to_seconds(st.metrics.jitter);
+      out.loss_ratio = st.metrics.loss;
+      out.targets_alive = st.metrics.targets_alive;
+      for (std::size_t i = 0; i < link.monitor->target_count(); ++i) {
+        const auto& tt = link.monitor->target(i);
+        out.targets.push_back({link.monitor->target_name(i), tt.alive(), tt.sent(),
+                               tt.health().answered(), tt.lost()});
+      }
+      out.downs = st.downs;
+      out.bad_mac = link.counters.bad_mac;
+      out.unknown_key = link.counters.unknown_key;
+      out.wrong_session = link.counters.wrong_session;
+      out.malformed = link.counters.malformed;
+      out.duplicate = link.counters.duplicate;
+      out.late = link.counters.late;
+      out.unknown_seq = link.counters.unknown_seq;
+      if (link.drained_until && *link.drained_until > t) {
+        out.drained_until = wall(*link.drained_until);
+        out.drain_reason = link.drain_reason;
+        out.drained_by = link.drained_by;
+      }
+      const auto& admin = inputs[l].admin;
+      if (admin.quarantined_until && *admin.quarantined_until > t) {
+        out.quarantined_until = wall(*admin.quarantined_until);
+        out.quarantine_reason = admin.quarantine_reason;
+      }
+      out.trust = links::to_string(inputs[l].trust);
+      if (l < last.state.dampening.size()) {
+        out.suppressed = last.state.dampening[l].suppressed;
+        out.penalty = last.state.dampening[l].penalty;
+      }
+      auto time_in = link.time_in;
+      time_in[static_cast<std::size_t>(link.health)] += t - link.health_since;
+      out.seconds_down = to_seconds(time_in[0]);
+      out.seconds_degraded = to_seconds(time_in[1]);
+      out.seconds_up = to_seconds(time_in[2]);
+      s.links.push_back(std::move(out));
+    }
+    for (std::size_t c = 0; c < config.classes.size(); ++c) {
+      const auto& cc = config.classes[c];
+      snapshot::Class out;
+      out.name = cc.name;
+      out.precedence = config::to_string(cc.precedence);
+      out.when_none = config::to_string(cc.when_none);
+      out.links = cc.links;
+      const auto target = settled && c < last.classes.size() ? last.classes[c].target : applied[c];
+      out.target.name = policy::target_name(*model, target);
+      out.target.kind = target.kind == policy::TargetKind::link        ? "link"
+                        : target.kind == policy::TargetKind::blackhole ? "blackhole"
+                        : target.kind == policy::TargetKind::main      ? "main"
+                                                                         : "none";
+      if (settled && c < last.classes.size()) {
+        const auto& cd = last.classes[c];
+        out.since = wall(cd.since);
+        out.why = policy::to_string(cd.why);
+        out.reason = policy::reason_text(*model, inputs, last, c);
+        out.explain = policy::explain(*model, inputs, last, c);
+        if (cd.hold_until) out.hold_until = wall(*cd.hold_until);
+      } else {
+        out.since = started_wall;
+        out.why = "initial";
+        out.reason = "the links are being measured";
+        out.explain = {cc.name + ": the links are being measured (settling)"};
+      }
+      if (pins[c] && pins[c]->until > t) {
+        out.pin = snapshot::Pin{model->links[pins[c]->link].name, wall(pins[c]->until),
+                                pins[c]->reason, books[c].pinned_by};
+      }
+      for (const auto& [key, count] : books[c].switches) {
+        out.switches.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), count});
+      }
+      if (books[c].last_switch) {
+        out.last_switch = wall(*books[c].last_switch);
+        out.last_switch_seconds = books[c].last_switch_seconds;
+      }
+      s.classes.push_back(std::move(out));
+    }
+    if (drill) s.drill = drill_snapshot(*drill);
+    if (drill_results) {
+      const auto& r = *drill_results;
+      snapshot::DrillReport out{r.id, r.link, r.fault, r.state, r.finished, r.passed, {}};
+      for (const auto& c : r.classes) {
+        out.classes.push_back({c.cls, c.to, c.detection, c.switchover, c.outage, c.failback, c.passed});
+      }
+      s.last_drill_report = std::move(out);
+    }
+    s.drills_passed = drill_outcomes[0];
+    s.drills_failed = drill_outcomes[1];
+    s.drills_aborted = drill_outcomes[2];
+    return s;
+  }
+
+  // ---- operator actions (DaemonApi) ---------------------------------------------------
+  // The index of the class or link called `name`, or an error that lists the known names.
+  template <typename Named>
+  static std::optional<std::size_t> find_named(const std::vector<Named>& all, int index,
+                                               const char* what, const std::string& name,
+                                               api::Error& error) {
+    if (index >= 0) return static_cast<std::size_t>(index);
+    std::string names;
+    for (const auto& n : all) names += (names.empty() ? "" : ", ") + n.name;
+    error = {std::string("unknown_") + what,
+             "no " + std::string(what) + " '" + name + "'; the " + what + "s are " + names};
+    return std::nullopt;
+  }
+  std::optional<std::size_t> find_class(const std::string& name, api::Error& error) const {
+    return find_named(config.classes, config.class_index(name), "class", name, error);
+  }
+  std::optional<std::size_t> find_link(const std::string& name, api::Error& error) const {
+    return find_named(config.links, config.link_index(name), "link", name, error);
+  }
+
+  api::Result<snapshot::Pin> pin(const std::string& cls, const std::string& link, Duration hold,
+                                 const std::string& reason, const api::Actor& by) override {
+    api::Error error;
+    const auto c = find_class(cls, error);
+    if (!c) return error;
+    const auto l = find_link(link, error);
+    if (!l) return error;
+    const auto& listed = config.classes[*c].links;
+    if (std::find(listed.begin(), listed.end(), link) == listed.end()) {
+      return api::Error{"invalid_argument", "class " + cls + " may not use link " + link +
+                                                 " (its links are " + [&] {
+                                                   std::string out;
+                                                   for (const auto& n : listed) out += (out.empty() ? "" : ", ") + n;
+                                                   return out;
+                                                 }() + ")"};
+    }
+    const TimePoint t = now();
+    pins[*c] = policy::Pin{static_cast<std::uint16_t>(*l), t + hold, reason};
+    books[*c].pinned_by = actor_name(by);
+    // Journaled before the reply: an acknowledged pin survives a crash.
+    emit(events::operator_action(config.node, "pin", cls, link, wall(t + hold), reason, by, wall(t)));
+    log::notice("class " + cls + " pinned to " + link + " for " + format_duration(hold) + " by " +
+                actor_name(by) + ": " + reason);
+    decide(t);
+    return snapshot::Pin{link, wall(t + hold), reason, books[*c].pinned_by};
+  }
+
+  api::Result<std::optional<snapshot::Pin>> unpin(const std::string& cls, const std::string& reason,
+                                                  const api::Actor& by) override {
+    api::Error error;
+    const auto c = find_class(cls, error);
+    if (!c) return error;
+    const TimePoint t = now();
+    std::optional<snapshot::Pin> was;
+    if (pins[*c] && pins[*c]->until > t) {
+      was = snapshot::Pin{model->links[pins[*c]->link].name, wall(pins[*c]->until), pins[*c]->reason,
+                          books[*c].pinned_by};
+    }
+    pins[*c].reset();
+    emit(events::operator_action(config.node, "unpin", cls, was ? was->link : "", std::nullopt, reason, by, wall(t)));
+    log::notice("class " + cls + " unpinned by " + actor_name(by));
+    decide(t);
+    return was;
+  }
+
+  api::Result<api::DrainInfo> drain(const std::string& link, Duration hold, const std::string& reason,
+                                    const api::Actor& by) override {
+    api::Error error;
+    const auto l = find_link(link, error);
+    if (!l) return error;
+    const TimePoint t = now();
+    Link& lk = *links[*l];
+    lk.drained_until = t + hold;
+    lk.drain_reason = reason;
+    lk.drained_by = actor_name(by);
+    inputs[*l].admin.drained_until = lk.drained_until;
+    inputs[*l].admin.drain_reason = reason;
+    emit(events::operator_action(config.node, "drain", "", link, wall(t + hold), reason, by, wall(t)));
+    log::notice("link " + link + " drained for " + format_duration(hold) + " by " + actor_name(by) + ": " + reason);
+    decide(t);
+    return api::DrainInfo{link, wall(t + hold), reason, lk.drained_by};
+  }
+
+  api::Result<std::optional<snapshot::SystemTime>> undrain(const std::string& link, const std::string& reason,
+                                                           const api::Actor& by) override {
+    api::Error error;
+    const auto l = find_link(link, error);
+    if (!l) return error;
+    const TimePoint t = now();
+    Link& lk = *links[*l];
+    std::optional<snapshot::SystemTime> was;
+    if (lk.drained_until && *lk.drained_until > t) was = wall(*lk.drained_until);
+    lk.drained_until.reset();
+    lk.drain_reason.clear();
+    lk.drained_by.clear();
+    inputs[*l].admin.drained_until.reset();
+    inputs[*l].admin.drain_reason.clear();
+    emit(events::operator_action(config.node, "undrain", "", link, std::nullopt, reason, by, wall(t)));
+    log::notice("link " + link + " undrained by " + actor_name(by));
+    decide(t);
+    return was;
+  }
+
+  api::Result<api::ReloadInfo> reload(const api::Actor& by) override {
+    emit(events::operator_action(config.node, "reload", "", "", std::nullopt, "", by,
+                                 std::chrono::system_clock::now()));
+    const auto errors = reload();
+    if (!errors.empty()) {
+      std::string message = "the new configuration was refused; the running one stays in force:";
+      for (const auto& e : errors) message += "\n" + e;
+      return api::Error{"failed", message};
+    }
+    return api::ReloadInfo{config.links.size(), config.classes.size()};
+  }
+
+  api::Result<std::vector<std::string>> history(const ops::HistoryQuery& query) override {
+    if (!effects.journal) return api::Error{"journal_unavailable", "this daemon runs without a journal"};
+    try {
+      return effects.journal->history(query);
+    } catch (const std::exception& e) {
+      return api::Error{"journal_unavailable", std::string("the journal cannot be read: ") + e.what()};
+    }
+  }
+
+  // ---- drills -------------------------------------------------------------------------------
+  snapshot::Drill drill_snapshot(const DrillRun& d) const {
+    return snapshot::Drill{d.id, d.link_name, d.fault.text(), d.state, d.started_wall,
+                           d.started_wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(d.hold),
+                           d.abort_reason};
+  }
+
+  api::Result<snapshot::Drill> drill_start(const std::string& link, const api::Fault& fault, Duration hold,
+                                           const api::Actor& by) override {
+    api::Error error;
+    const auto l = find_link(link, error);
+    if (!l) return error;
+    if (drill && drill->state == "running") {
+      return api::Error{"conflict", "drill " + drill->id + " is running; abort it first"};
+    }
+    if (!settled) return api::Error{"conflict", "the links are still being measured; try again in a few seconds"};
+    if (hold > config.drills.max_duration) {
+      return api::Error{"invalid_argument", "for: at most " + format_duration(config.drills.max_duration) +
+                                                " (drills.max_duration)"};
+    }
+    if (fault.kind != api::FaultKind::simulate && !effects.faults) {
+      return api::Error{"failed", "this daemon cannot inject faults; use fault simulate"};
+    }
+    const TimePoint t = now();
+    auto run = std::make_unique<DrillRun>();
+    run->link = *l;
+    run->link_name = link;
+    run->fault = fault;
+    run->hold = hold;
+    run->started = t;
+    run->started_wall = wall(t);
+    {
+      const auto tt = std::chrono::system_clock::to_time_t(run->started_wall);
+      std::tm tm{};
+      ::gmtime_r(&tt, &tm);
+      char id[64];
+      std::strftime(id, sizeof id, "%Y%m%dT%H%M%SZ", &tm);
+      run->id = std::string(id) + "-" + link;
+    }
+    for (std::size_t c = 0; c < applied.size(); ++c) {
+      if (applied[c] == policy::Target::to_link(static_cast<std::uint16_t>(*l))) run->classes.push_back({c, {}, {}, 0, {}});
+    }
+    if (fault.kind == api::FaultKind::simulate) {
+      // The monitor keeps measuring the real link; the policy sees it failed.
+      run->simulated = std::make_unique<links::LinkStatus>(links[*l]->monitor->status());
+      run->simulated->health = links::Health::down;
+      run->simulated->since = t;
+      ++run->simulated->downs;
+      run->simulated->reason = "drill " + run->id + ": simulated failure";
+      inputs[*l].status = run->simulated.get();
+      run->link_down = t;
+    } else if (auto failure = effects.faults->inject(links[*l]->config.interface, fault.loss_percent); !failure.empty()) {
+      return api::Error{"failed", "cannot install the drill's nftables fault: " + failure};
+    }
+    drill = std::move(run);
+    drill->timer = std::make_unique<asio::steady_timer>(io);
+    drill->timer->expires_at(t + hold);
+    drill->timer->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) end_drill_fault();
+    });
+    emit(events::operator_action(config.node, "drill.start", "", link, wall(t + hold), fault.text(), by, wall(t)));
+    emit(events::drill_step(config.node, drill->id, "started", link, fault.text(), "", wall(t)));
+    log::notice("drill " + drill->id + ": " + fault.text() + " on " + link + " for " + format_duration(hold) +
+                ", started by " + actor_name(by));
+    if (fault.kind == api::FaultKind::simulate) decide(t);
+    return drill_snapshot(*drill);
+  }
+
+  std::optional<snapshot::Drill> drill_status() override {
+    if (!drill) return std::nullopt;
+    return drill_snapshot(*drill);
+  }
+
+  api::Result<snapshot::Drill> drill_abort(const std::string& reason, const api::Actor& by) override {
+    if (!drill || drill->state != "running") return api::Error{"conflict", "no drill is running"};
+    emit(events::operator_action(config.node, "drill.abort", "", drill->link_name, std::nullopt, reason, by,
+                                 std::chrono::system_clock::now()));
+    abort_drill(reason + " (" + actor_name(by) + ")");
+    return drill_snapshot(*drill);
+  }
+
+  api::Result<std::string> drill_report(const std::string& id) override {
+    if (!effects.journal) {
+      if (drill && drill->state != "running" && (id.empty() || id == drill->id)) return last_drill_report;
+      return api::Error{"journal_unavailable", "this daemon runs without a journal"};
+    }
+    try {
+      if (auto report = effects.journal->drill_report(id)) return *report;
+    } catch (const std::exception& e) {
+      return api::Error{"journal_unavailable", std::string("the journal cannot be read: ") + e.what()};
+    }
+    return api::Error{"not_found", id.empty() ? "no drill has been run" : "no drill '" + id + "'"};
+  }
+
+  // The fault ends: remove it, then wait for the classes to come back (or give up).
+  void end_drill_fault() {
+    if (!drill || drill->state != "running" || drill->fault_ended) return;
+    const TimePoint t = now();
+    remove_drill_fault();
+    drill->fault_ended = t;
+    emit(events::drill_step(config.node, drill->id, "fault_ended", drill->link_name, drill->fault.text(), "", wall(t)));
+    log::notice("drill " + drill->id + ": fault removed; waiting for the classes to return");
+    if (drill->classes.empty()) {
+      finish_drill("completed", "");
+      return;
+    }
+    // Long enough for rise + min_stable + the longest failback of the drilled classes.
+    const auto& lc = links[drill->link]->config;
+    Duration wait = lc.detect.interval * lc.detect.rise + lc.detect.min_stable + std::chrono::seconds(30);
+    Duration longest{};
+    for (const auto& cr : drill->classes) longest = std::max(longest, config.classes[cr.cls].failback);
+    drill->timer->expires_at(t + wait + longest);
+    drill->timer->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && drill && drill->state == "running") finish_drill("completed", "");
+    });
+    decide(t);
+  }
+
+  void remove_drill_fault() {
+    if (drill->fault.kind == api::FaultKind::simulate) {
+      if (drill->link < inputs.size()) inputs[drill->link].status = &links[drill->link]->monitor->status();
+      drill->simulated.reset();
+    } else if (effects.faults) {
+      if (auto error = effects.faults->clear(); !error.empty()) {
+        log::error("drill " + drill->id + ": cannot remove its nftables fault: " + error);
+      }
+    }
+  }
+
+  void abort_drill(const std::string& reason) {
+    if (!drill || drill->state != "running") return;
+    if (!drill->fault_ended) remove_drill_fault();
+    drill->abort_reason = reason;
+    log::warning("drill " + drill->id + " aborted: " + reason);
+    finish_drill("aborted", reason);
+    if (!stopping) decide(now());
+  }
+
+  void finish_drill(const std::string& state_name, const std::string& reason) {
+    if (drill->timer) drill->timer->cancel();
+    drill->state = state_name;
+    drill->abort_reason = reason;
+    const TimePoint t = now();
+    drills::Report r;
+    r.id = drill->id;
+    r.link = drill->link_name;
+    r.fault = drill->fault.text();
+    r.state = state_name;
+    r.abort_reason = reason;
+    r.started = drill->started_wall;
+    if (drill->fault_ended) r.fault_ended = wall(*drill->fault_ended);
+    r.finished = wall(t);
+    r.planned_seconds = to_seconds(drill->hold);
+    if (drill->link_down) r.link_detection = seconds_between(drill->started, *drill->link_down);
+    r.targets = config.drills.targets;
+    for (const auto& cr : drill->classes) {
+      drills::ClassResult c;
+      c.cls = cr.cls < config.classes.size() ? config.classes[cr.cls].name : "?";
+      c.from = drill->link_name;
+      c.to = cr.to;
+      if (drill->link_down) c.detection = seconds_between(drill->started, *drill->link_down);
+      if (cr.switched) {
+        c.outage = seconds_between(drill->started, *cr.switched);
+        if (drill->link_down) c.switchover = seconds_between(*drill->link_down, *cr.switched);
+      }
+      if (cr.back && drill->fault_ended) c.failback = seconds_between(*drill->fault_ended, *cr.back);
+      r.classes.push_back(std::move(c));
+    }
+    drills::judge(r);
+    last_drill_report = drills::to_json(r);
+    drill_results = r;
+    ++drill_outcomes[r.state != "completed" ? 2 : r.passed ? 0 : 1];
+    if (effects.journal) effects.journal->store_drill_report(r.id, r.started, last_drill_report);
+    emit(events::drill_step(config.node, r.id, state_name, r.link, r.fault, last_drill_report, wall(t)));
+    log::notice("drill " + r.id + " " + state_name + ": " + (r.passed ? "passed" : "did not pass"));
+  }
+
+  // Called for every class switch while a drill runs.
+  void drill_observe_switch(std::size_t c, policy::Target before, policy::Target after, TimePoint at,
+                            double took) {
+    if (!drill || drill->state != "running") return;
+    const auto drilled = policy::Target::to_link(static_cast<std::uint16_t>(drill->link));
+    for (auto& cr : drill->classes) {
+      if (cr.cls != c) continue;
+      if (!cr.switched && before == drilled && after != drilled) {
+        cr.switched = at;
+        cr.switch_seconds = took;
+        cr.to = policy::target_name(*model, after);
+        // The drill proves nothing, and must not go on, if the backups failed too.
+        if (after.kind != policy::TargetKind::link && !drill->fault_ended) {
+          asio::post(io, [this, name = config.classes[c].name, to = cr.to] {
+            abort_drill("the backups failed too: class " + name + " has no fitting link (" + to + ")");
+          });
+        }
+      } else if (drill->fault_ended && !cr.back && after == drilled) {
+        cr.back = at;
+      }
+    }
+    if (drill->fault_ended &&
+        std::all_of(drill->classes.begin(), drill->classes.end(), [](const auto& x) { return x.back.has_value(); })) {
+      asio::post(io, [this] {
+        if (drill && drill->state == "running") finish_drill("completed", "");
+      });
+    }
+  }
+
   // ---- state ---------------------------------------------------------------------------
   config::Config config;
   Effects effects;
@@ -671,6 +1353,7 @@ struct Daemon::Impl {
   asio::steady_timer reconcile_timer;
   asio::steady_timer settle_timer;
   asio::steady_timer watchdog_timer;
+  asio::steady_timer retention_timer;
   std::unique_ptr<policy::PolicyModel> model;
   std::unique_ptr<policy::PolicyEngine> engine;
   std::vector<std::unique_ptr<Link>> links;
@@ -692,6 +1375,22 @@ struct Daemon::Impl {
   std::uint64_t route_errors = 0;
   std::uint64_t reloads_ok = 0;
   std::uint64_t reloads_failed = 0;
+  std::uint64_t nftables_errors = 0;
+  std::uint64_t conntrack_errors = 0;
+  std::uint64_t drift_repairs = 0;
+  std::uint64_t decisions = 0;
+  snapshot::Histogram decision_histogram;
+  SystemTime started_wall{};
+  SystemTime config_loaded{};
+  std::optional<SystemTime> last_reload;
+  bool last_reload_ok = true;
+  std::vector<ClassBook> books;
+  std::unique_ptr<DrillRun> drill;
+  std::string last_drill_report;
+  std::optional<drills::Report> drill_results;
+  std::array<std::uint64_t, 3> drill_outcomes{};  // passed, failed, aborted
+  std::unique_ptr<ops::EventSink> publisher;
+  std::vector<std::shared_ptr<void>> operations;  // control server, metrics exporter
   log::RateLimit bad_reply_log{10, std::chrono::seconds(10)};
 };
 
@@ -706,6 +1405,23 @@ void Daemon::stop() { impl_->stop(); }
 
 void Daemon::reload() {
   asio::post(impl_->io, [impl = impl_.get()] { impl->reload(); });
+}
+
+std::optional<snapshot::Daemon> Daemon::snapshot(std::chrono::milliseconds timeout) {
+  return impl_->snapshot_from_any_thread(timeout);
+}
+
+std::string Daemon::control(const std::string& request, const ops::Peer& peer,
+                            std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<std::string>>();
+  auto future = promise->get_future();
+  asio::post(impl_->io, [impl = impl_.get(), promise, request, peer] {
+    promise->set_value(api::handle_request(*impl, request, peer));
+  });
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    return R"({"version":1,"ok":false,"error":{"code":"failed","message":"the daemon did not answer"}})";
+  }
+  return future.get();
 }
 
 }  // namespace lifeline::daemon

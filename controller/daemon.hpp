@@ -13,7 +13,10 @@
 
 #include "config/config.hpp"
 #include "controller/classifier.hpp"
+#include "controller/drills.hpp"
+#include "controller/ops.hpp"
 #include "controller/routing.hpp"
+#include "controller/snapshot.hpp"
 #include "links/probes/prober.hpp"
 
 namespace lifeline::daemon {
@@ -25,10 +28,21 @@ using ProberFactory = std::function<std::unique_ptr<probes::Prober>(
 // The real probers: UDP echo or ICMP by the probe's type.
 ProberFactory socket_probers();
 
+// Thread-safe: a fresh snapshot from the event loop, or nullopt if it did not answer in time.
+using SnapshotSource = std::function<std::optional<snapshot::Daemon>()>;
+
 struct Effects {
   std::unique_ptr<routing::RouteActuator> routes;
   std::unique_ptr<classify::Classifier> classifier;
   ProberFactory probers;
+  // Drills' faults (nftables); without one, only `simulate` drills are possible.
+  std::unique_ptr<drills::FaultInjector> faults;
+  // Operations, each optional (tests leave out what they do not need). The daemon creates
+  // the ones that need its event loop at start and owns them until it stops.
+  std::unique_ptr<ops::JournalStore> journal;
+  std::function<std::unique_ptr<ops::EventSink>(boost::asio::io_context&)> event_stream;
+  std::function<std::shared_ptr<void>(boost::asio::io_context&, ops::ControlHandler)> control;
+  std::function<std::shared_ptr<void>(SnapshotSource)> metrics;
 };
 
 struct Options {
@@ -37,6 +51,9 @@ struct Options {
   // Before the first decision the links need a chance to prove themselves; until then the
   // routes a previous run left stay as they are. Ends early once every link is up.
   Duration max_settle = std::chrono::seconds(10);
+  // How often the journal's retention (and its WAL checkpoint) runs: this bounds what a
+  // power loss can take from the journal (docs/journal.md).
+  Duration retention_interval = std::chrono::minutes(1);
 };
 
 // Loads the key of every udp-echo probe. Empty on success, else one message per problem
@@ -56,6 +73,13 @@ class Daemon {
   void stop();
   // Thread-safe: as SIGHUP.
   void reload();
+  // Thread-safe: a snapshot of the state from the loop (nullopt if it does not answer within
+  // `timeout`, e.g. before run() or after it stopped).
+  std::optional<snapshot::Daemon> snapshot(std::chrono::milliseconds timeout);
+  // Thread-safe: one control request (docs/control-api.md) answered by the loop, as the
+  // control socket would; for tests and embedding.
+  std::string control(const std::string& request, const ops::Peer& peer,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
  private:
   struct Impl;

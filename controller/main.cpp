@@ -4,8 +4,12 @@
 
 #include "config/loader.hpp"
 #include "controller/classify/nft_classifier.hpp"
+#include "controller/control/control_server.hpp"
 #include "controller/daemon.hpp"
+#include "controller/drills.hpp"
+#include "controller/journal/journal.hpp"
 #include "controller/log.hpp"
+#include "controller/metrics/exporter.hpp"
 #include "controller/netlink/netlink_actuator.hpp"
 
 namespace {
@@ -76,10 +80,32 @@ int main(int argc, char** argv) {
   }
 
   try {
-    lifeline::daemon::Effects effects;
-    effects.routes = lifeline::netlink::make_netlink_actuator();
-    effects.classifier = lifeline::classify::make_nft_classifier();
-    effects.probers = lifeline::daemon::socket_probers();
+    namespace ll = lifeline;
+    ll::daemon::Effects effects;
+    effects.routes = ll::netlink::make_netlink_actuator();
+    effects.classifier = ll::classify::make_nft_classifier();
+    effects.probers = ll::daemon::socket_probers();
+    effects.faults = ll::drills::make_nft_fault_injector();
+    // A journal that cannot be opened (a corrupt file, a full disk) must not take failover
+    // away: run without it, loudly (history and drill reports answer journal_unavailable).
+    try {
+      effects.journal = ll::journal::Journal::open(config.journal);
+    } catch (const std::exception& e) {
+      ll::log::error(std::string("journal unavailable, running without it: ") + e.what());
+    }
+    effects.event_stream = [events = config.events](boost::asio::io_context& io) -> std::unique_ptr<ll::ops::EventSink> {
+      return std::make_unique<ll::control::EventPublisher>(io, events);
+    };
+    effects.control = [control = config.control](boost::asio::io_context& io, ll::ops::ControlHandler handler) {
+      return std::shared_ptr<void>(std::make_shared<ll::control::ControlServer>(io, control, std::move(handler)));
+    };
+    effects.metrics = [metrics = config.metrics](ll::daemon::SnapshotSource source) {
+      auto exporter = std::make_shared<ll::metrics::Exporter>(metrics, std::move(source));
+      ll::log::info("metrics on http://" + (metrics.address.is_v4() ? metrics.address.to_string()
+                                                                      : "[" + metrics.address.to_string() + "]") +
+                    ":" + std::to_string(exporter->port()) + "/metrics");
+      return std::shared_ptr<void>(exporter);
+    };
     lifeline::daemon::Options options;
     options.config_path = config_path;
     lifeline::daemon::Daemon daemon(std::move(*loaded.config), std::move(effects), options);

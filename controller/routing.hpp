@@ -69,6 +69,12 @@ std::optional<RouteSpec> class_route(const config::Config& config, std::size_t s
 // Everything lifelined wants in the kernel for `targets` (by class index).
 RoutingState plan_routing(const config::Config& config, const std::vector<policy::Target>& targets);
 
+struct ActuatorStats {
+  std::uint64_t requests = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t timeouts = 0;
+};
+
 struct ReconcileReport {
   std::size_t added = 0;
   std::size_t replaced = 0;
@@ -93,6 +99,8 @@ class RouteActuator {
   // from), or nullopt when they cannot be read. Used at start-up to adopt the routes a
   // previous run left (fail static) instead of replacing them before links are measured.
   virtual std::optional<RoutingState> dump_own() { return std::nullopt; }
+  // Requests and failures so far (exported as metrics), when the implementation counts them.
+  virtual std::optional<ActuatorStats> counters() const { return std::nullopt; }
 };
 
 }  // namespace lifeline::routing

@@ -36,6 +36,14 @@ class NftClassifier final : public Classifier {
     return static_cast<long>(before.flows.size());
   }
 
+  std::optional<bool> installed() override {
+    // Listing an absent table is an error; any other failure is reported as "unknown".
+    const auto error = run_nft_transaction("list table inet lifeline");
+    if (error.empty()) return true;
+    if (error.find("No such file or directory") != std::string::npos) return false;
+    return std::nullopt;
+  }
+
  private:
   NftClassifierOptions options_;
 };

@@ -41,6 +41,10 @@ class NetlinkRouteActuator final : public routing::RouteActuator {
   std::optional<routing::RoutingState> dump_own() override;
 
   NetlinkStats stats() const;
+  std::optional<routing::ActuatorStats> counters() const override {
+    const auto s = stats();
+    return routing::ActuatorStats{s.requests, s.errors, s.timeouts};
+  }
 
  private:
   class Impl;

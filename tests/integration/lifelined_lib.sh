@@ -97,7 +97,18 @@ wait_log() {  # wait_log PATTERN SECONDS [FROM_LINE]: polls the daemon's log
 }
 log_lines() { wc -l <"$work/lifelined.log"; }
 
+# The operations endpoints of a test daemon live in its work dir, not in /run/lifeline and
+# /var/lib/lifeline (which systemd creates for the real service), and are owned by root (a
+# test machine has no `lifeline` group). A config that sets them itself keeps its own.
+with_test_operations() {  # with_test_operations CONFIG: appends what CONFIG lacks
+  grep -q '^control:' "$1" || printf 'control:\n  socket: %s/control.sock\n  group: root\n' "$work" >>"$1"
+  grep -q '^events:' "$1" || printf 'events:\n  socket: %s/events.sock\n' "$work" >>"$1"
+  grep -q '^journal:' "$1" || printf 'journal:\n  path: %s/journal.db\n' "$work" >>"$1"
+  grep -q '^metrics:' "$1" || printf 'metrics:\n  listen: 127.0.0.1:0\n' >>"$1"
+}
+
 start_lifelined() {  # start_lifelined CONFIG: returns once the links are measured
+  with_test_operations "$1"
   ip netns exec "$prefix-gw" "$lifelined" --config "$1" >>"$work/lifelined.log" 2>&1 &
   lifelined_pid=$!
   if ! wait_log "links measured" 20 "${2:-1}"; then

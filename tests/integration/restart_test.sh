@@ -101,6 +101,14 @@ snapshot_foreign >"$work/foreign.reloaded"
 diff -u "$work/foreign.before" "$work/foreign.reloaded" >/dev/null && ok "foreign objects untouched by reloads" ||
   fail "reload changed foreign objects: $(diff "$work/foreign.before" "$work/foreign.reloaded")"
 
+# ---- someone deletes the classification (a firewall reload with `flush ruleset` does)
+from=$(log_lines)
+in_ns gw nft delete table inet lifeline
+wait_log "table inet lifeline was gone" 8 "$from" && ok "a deleted classification table is noticed" ||
+  fail "the missing table was not noticed"
+in_ns gw nft list table inet lifeline >/dev/null 2>&1 && ok "and installed again by the periodic reconcile" ||
+  fail "table inet lifeline is still missing"
+
 # ---- SIGTERM
 route_before=$(class_route 0)
 if stop_lifelined; then ok "SIGTERM: exit code 0"; else fail "SIGTERM: exit code $?"; fi

@@ -1,0 +1,82 @@
+// What the control API can ask of the daemon, as typed calls. The event loop implements it
+// (controller/daemon.cpp); controller/control_api.cpp maps JSON requests onto it and its
+// answers back to JSON (docs/control-api.md). Every call runs on the loop's thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/units.hpp"
+#include "controller/ops.hpp"
+#include "controller/snapshot.hpp"
+
+namespace lifeline::api {
+
+// Who asked: what the client says (user) and what the transport knows (peer).
+struct Actor {
+  std::string user;
+  ops::Peer peer;
+};
+
+struct Error {
+  std::string code;  // docs/control-api.md: unknown_class, invalid_argument, conflict, ...
+  std::string message;
+};
+
+template <typename T>
+using Result = std::variant<T, Error>;
+
+struct Done {};
+
+struct DrainInfo {
+  std::string link;
+  snapshot::SystemTime until{};
+  std::string reason;
+  std::string by;
+};
+
+struct ReloadInfo {
+  std::size_t links = 0;
+  std::size_t classes = 0;
+};
+
+enum class FaultKind { blackhole, loss, simulate };
+struct Fault {
+  FaultKind kind = FaultKind::blackhole;
+  int loss_percent = 100;  // loss: 1..99
+  std::string text() const;  // "blackhole", "loss=30%", "simulate"
+};
+
+class DaemonApi {
+ public:
+  virtual ~DaemonApi() = default;
+  virtual snapshot::Daemon state() = 0;
+  virtual Result<snapshot::Pin> pin(const std::string& cls, const std::string& link, Duration hold,
+                                    const std::string& reason, const Actor& by) = 0;
+  virtual Result<std::optional<snapshot::Pin>> unpin(const std::string& cls,
+                                                     const std::string& reason, const Actor& by) = 0;
+  virtual Result<DrainInfo> drain(const std::string& link, Duration hold, const std::string& reason,
+                                  const Actor& by) = 0;
+  virtual Result<std::optional<snapshot::SystemTime>> undrain(const std::string& link,
+                                                              const std::string& reason,
+                                                              const Actor& by) = 0;
+  virtual Result<ReloadInfo> reload(const Actor& by) = 0;
+  virtual Result<std::vector<std::string>> history(const ops::HistoryQuery& query) = 0;
+  virtual Result<snapshot::Drill> drill_start(const std::string& link, const Fault& fault,
+                                              Duration hold, const Actor& by) = 0;
+  virtual std::optional<snapshot::Drill> drill_status() = 0;
+  virtual Result<snapshot::Drill> drill_abort(const std::string& reason, const Actor& by) = 0;
+  // The stored report (JSON text) of drill `id`, or of the latest when `id` is empty.
+  virtual Result<std::string> drill_report(const std::string& id) = 0;
+};
+
+// Answers one JSON request by calling `api` (docs/control-api.md). Never throws: malformed
+// input gets a bad_request reply.
+std::string handle_request(DaemonApi& api, const std::string& request, const ops::Peer& peer);
+
+// JSON of state objects, shared by the control API and the journal's event bodies.
+std::string to_rfc3339(snapshot::SystemTime t);
+
+}  // namespace lifeline::api

@@ -1,0 +1,33 @@
+// The events lifelined publishes and journals (docs/events.md), built as ops::Event values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/daemon_api.hpp"
+#include "controller/ops.hpp"
+
+namespace lifeline::events {
+
+using Time = std::chrono::system_clock::time_point;
+
+ops::Event link_change(const std::string& node, const std::string& link, const std::string& from,
+                       const std::string& to, const std::string& reason, Time at);
+ops::Event class_switch(const std::string& node, const std::string& cls, const std::string& from,
+                        const std::string& to, const std::string& why, const std::string& reason,
+                        double switch_seconds, Time at);
+ops::Event operator_action(const std::string& node, const std::string& action,
+                           const std::string& cls, const std::string& link,
+                           const std::optional<Time>& until, const std::string& reason,
+                           const api::Actor& by, Time at);
+ops::Event reload(const std::string& node, bool ok, const std::vector<std::string>& errors,
+                  std::size_t links, std::size_t classes, Time at);
+// `report_json`: the drill report object (completed / aborted steps), or empty.
+ops::Event drill_step(const std::string& node, const std::string& id, const std::string& step,
+                      const std::string& link, const std::string& fault,
+                      const std::string& report_json, Time at);
+ops::Event daemon_step(const std::string& node, const std::string& step,
+                       const std::string& version, Time at);
+
+}  // namespace lifeline::events
