@@ -14,6 +14,12 @@ build_packages=(
 test_packages=(
   clang-14 libclang-rt-14-dev
   iproute2 nftables iputils-ping jq python3 python3-zmq frr minisign prometheus
+  # the package test (tests/package/): systemd-analyze, -sysusers and -tmpfiles come with
+  # systemd (nothing is started: no systemd runs here); file lets cpack call dpkg-shlibdeps;
+  # procps has /bin/kill, which the unit's ExecReload= names.
+  systemd file procps
+  # tests/integration/least_privilege_test.sh counts the daemon's system calls with strace.
+  strace
 )
 
 case "${1:-all}" in

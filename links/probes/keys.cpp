@@ -1,9 +1,6 @@
 #include "links/probes/keys.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -12,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/secret_file.hpp"
 #include "links/probes/key_ring.hpp"
 #include "links/probes/udp_echo_codec.hpp"
 
@@ -23,21 +21,6 @@ namespace {
 
 // A key file is one line and a few comments; anything much larger is not one.
 constexpr std::size_t kMaxKeyFileBytes = 16 * 1024;
-
-// The file's bytes, wiped when this goes out of scope.
-class SecretBuffer {
- public:
-  SecretBuffer() = default;
-  SecretBuffer(const SecretBuffer&) = delete;
-  SecretBuffer& operator=(const SecretBuffer&) = delete;
-  ~SecretBuffer() {
-    if (!bytes_.empty()) ::sodium_memzero(bytes_.data(), bytes_.size());
-  }
-  std::vector<char>& bytes() { return bytes_; }
-
- private:
-  std::vector<char> bytes_;
-};
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r';
@@ -51,12 +34,6 @@ std::string_view trim(std::string_view s) {
 
 std::string at_line(std::size_t line, const std::string& what) {
   return "line " + std::to_string(line) + ": " + what;
-}
-
-std::string mode_string(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
 }
 
 // Parses "<id> <64 hex>"; never puts the secret (or any part of it) into `error`.
@@ -111,57 +88,9 @@ void wipe(ProbeKey& key) {
 
 std::optional<ProbeKey> load_key_file(const std::string& path, std::string& error) {
   init_crypto();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    error = std::string("cannot open: ") + std::strerror(errno);
-    return std::nullopt;
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-
-  // fstat on the open descriptor: what is checked is what is read.
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    error = std::string("cannot stat: ") + std::strerror(errno);
-    return std::nullopt;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    error = "is not a regular file";
-    return std::nullopt;
-  }
-  if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
-    error = "mode " + mode_string(st.st_mode) +
-            " lets group or others read or write the key; allowed: 0600 or 0400 (chmod 600)";
-    return std::nullopt;
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxKeyFileBytes) {
-    error = "is " + std::to_string(st.st_size) + " bytes; a key file is at most " +
-            std::to_string(kMaxKeyFileBytes);
-    return std::nullopt;
-  }
-
-  SecretBuffer buffer;
-  auto& bytes = buffer.bytes();
-  bytes.resize(kMaxKeyFileBytes + 1);
-  std::size_t size = 0;
-  while (size < bytes.size()) {
-    const ssize_t n = ::read(fd, bytes.data() + size, bytes.size() - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = std::string("cannot read: ") + std::strerror(errno);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    size += static_cast<std::size_t>(n);
-  }
-  if (size > kMaxKeyFileBytes) {
-    error = "is larger than " + std::to_string(kMaxKeyFileBytes) + " bytes";
-    return std::nullopt;
-  }
-
-  const std::string_view text(bytes.data(), size);
+  const auto file = read_secret_file(path, kMaxKeyFileBytes, error);
+  if (!file) return std::nullopt;
+  const std::string_view text = file->view();
   std::optional<ProbeKey> key;
   std::size_t key_line = 0;
   std::size_t number = 0;

@@ -94,11 +94,13 @@ TEST_F(KeyFileTest, RefusesMissingOrExtraParts) {
   EXPECT_EQ(error_, "line 2: a second key (the first is on line 1); a key file holds one key");
 }
 
-TEST_F(KeyFileTest, RefusesFilesOthersCanRead) {
-  EXPECT_FALSE(load("1 " + kHex + "\n", 0640));
+TEST_F(KeyFileTest, RefusesFilesOthersCanReadOrTheGroupCanWrite) {
+  EXPECT_TRUE(load("1 " + kHex + "\n", 0640)) << "root:lifeline 0640: the daemon's group reads it";
+  EXPECT_TRUE(load("1 " + kHex + "\n", 0440));
+  EXPECT_FALSE(load("1 " + kHex + "\n", 0644));
   EXPECT_EQ(error_,
-            "mode 0640 lets group or others read or write the key; allowed: 0600 or 0400 (chmod "
-            "600)");
+            "mode 0644 lets others read, or the group write, the key; allowed: 0600, 0640, 0400 or "
+            "0440 (chmod 600)");
   EXPECT_FALSE(load("1 " + kHex + "\n", 0604));
   EXPECT_FALSE(load("1 " + kHex + "\n", 0602)) << "world-writable: anyone could replace it";
   EXPECT_FALSE(load("1 " + kHex + "\n", 0620));
