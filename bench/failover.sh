@@ -83,8 +83,12 @@ YAML
 YAML
   done
   # Back to 5G as soon as it is fit again, and no flap dampening: the benchmark black-holes
-  # 5G every few seconds on purpose.
+  # 5G every few seconds on purpose. Operations endpoints in the results directory.
   cat <<YAML
+control: { socket: $results/control.sock, group: root }
+events: { socket: $results/events.sock }
+journal: { path: $results/journal.db }
+metrics: { listen: 127.0.0.1:0 }
 classes:
   - { name: c2, precedence: flash, match: { sources: [198.18.10.0/26] }, links: [5g, leo],
       when_none: blackhole, failback: 0s }

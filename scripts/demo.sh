@@ -31,7 +31,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 scripts/setup.sh all >&2
 say "building lifeline"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target lifelined lifeline-reflector lifeline-lab-delay lifeline-lab-stream >&2
+cmake --build build -j "$(nproc)" --target lifelined lifeline-reflector lifeline-lab-delay lifeline-lab-stream lifelinectl >&2
 
 prefix=lfl-demo-$$
 export LAB_PREFIX=$prefix
@@ -56,6 +56,15 @@ say "building the base: LAN client, gateway, 5G / LEO (40 ms) / GEO (600 ms) / c
 lab/lab.sh up --prefix "$prefix" --tools build/lab/tools --reflector build/reflector/lifeline-reflector >/dev/null
 # The demo shortens the hold-down before traffic returns to 5G from 30 s to 10 s.
 sed -e 's/failback: 30s/failback: 10s/' -e 's/failback: 60s/failback: 10s/' config/examples/lab.yaml >"$work/lifeline.yaml"
+# The demo's control socket, event stream and journal live in its scratch directory (a
+# packaged lifelined uses /run/lifeline and /var/lib/lifeline, made by systemd).
+cat >>"$work/lifeline.yaml" <<YAML
+control: { socket: $work/control.sock, group: root }
+events: { socket: $work/events.sock }
+journal: { path: $work/journal.db }
+metrics: { listen: 127.0.0.1:0 }
+YAML
+ctl() { build/cli/lifelinectl --socket "$work/control.sock" "$@"; }
 
 say "starting lifelined in the gateway (config/examples/lab.yaml, failback 10 s)"
 ip netns exec "$prefix-gw" build/controller/lifelined --config "$work/lifeline.yaml" >"$work/lifelined.log" 2>&1 &
@@ -103,6 +112,9 @@ sleep 2
 show_routes
 sleep 3
 
+say "what an operator sees meanwhile: lifelinectl explain c2"
+ctl explain c2 | sed 's/^/  /'
+
 say "restoring 5G: it must be stable for 5 s, then each class waits out its 10 s hold-down"
 lab/lab.sh impair 5g restore --prefix "$prefix" | sed 's/^/  /'
 sleep 17
@@ -116,6 +128,8 @@ wait "$sink" 2>/dev/null || true
 say "what each class saw (the outage is the longest gap with loss in its stream)"
 jq -r '.streams[] | "  \(.class | . + "          " | .[0:10]) received \(.received) of \(.expected), outage \(.outage_ms | . * 10 | round / 10) ms, paths: \([.sources[].from | sub(":[0-9]+$"; "")] | unique | join(", "))"' "$work/sink.json"
 echo "  (198.18.1.1 = 5G, 198.18.2.1 = LEO, 198.18.4.1 = cloud VPN: the gateway's NAT address on each uplink)"
+say "the journal: lifelinectl history --class c2"
+ctl history --class c2 | sed 's/^/  /'
 say "stopping lifelined (its routes stay: fail static)"
 kill -TERM "${pids[0]}"
 wait "${pids[0]}" || true
