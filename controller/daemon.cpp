@@ -215,6 +215,7 @@ struct Daemon::Impl : api::DaemonApi {
     installed.assign(config.classes.size(), {});
     pins.assign(config.classes.size(), std::nullopt);
     books.assign(config.classes.size(), ClassBook{});
+    restore_standing_orders(start);
     adopt_existing_routes();
 
     signals.async_wait([this](const boost::system::error_code& ec, int signo) { on_signal(ec, signo); });
@@ -230,6 +231,55 @@ struct Daemon::Impl : api::DaemonApi {
     io.run();
     operations.clear();  // control server, publisher, exporter go before the state they read
     return exit_code;
+  }
+
+  // Pins and drains survive a restart (a crash, the watchdog, an upgrade): an operator who was
+  // told "drained until 14:05" must not find the link back in use at 13:10 because the daemon
+  // restarted. The journal has them, committed before the operator got the answer.
+  void restore_standing_orders(TimePoint t) {
+    if (!effects.journal) return;
+    ops::HistoryQuery query;
+    query.kind = "operator";
+    query.limit = 10000;
+    std::vector<std::string> rows;
+    try {
+      rows = effects.journal->history(query);
+    } catch (const std::exception& e) {
+      log::warning(std::string("cannot read the pins and drains in force from the journal: ") + e.what());
+      return;
+    }
+    const SystemTime wall_now = wall(t);
+    for (const auto& order : events::standing_orders(rows, wall_now)) {
+      const TimePoint until = t + std::chrono::duration_cast<Duration>(order.until - wall_now);
+      const std::string by = actor_name(order.by);
+      const std::string ends = " until " + api::to_rfc3339(order.until);
+      const int l = config.link_index(order.link);
+      if (order.action == "pin") {
+        const int c = config.class_index(order.cls);
+        const auto& listed = c >= 0 ? config.classes[static_cast<std::size_t>(c)].links : std::vector<std::string>{};
+        if (l < 0 || std::find(listed.begin(), listed.end(), order.link) == listed.end()) {
+          log::warning("not restoring the pin of class " + order.cls + " to " + order.link + ends +
+                       ": the configuration no longer allows it");
+          continue;
+        }
+        pins[static_cast<std::size_t>(c)] = policy::Pin{static_cast<std::uint16_t>(l), until, order.reason};
+        books[static_cast<std::size_t>(c)].pinned_by = by;
+        log::notice("restored from the journal: class " + order.cls + " pinned to " + order.link + ends +
+                    " by " + by + ": " + order.reason);
+      } else {
+        if (l < 0) {
+          log::warning("not restoring the drain of link " + order.link + ends + ": no such link any more");
+          continue;
+        }
+        Link& lk = *links[static_cast<std::size_t>(l)];
+        lk.drained_until = until;
+        lk.drain_reason = order.reason;
+        lk.drained_by = by;
+        log::notice("restored from the journal: link " + order.link + " drained" + ends + " by " + by + ": " +
+                    order.reason);
+      }
+    }
+    rebuild_inputs();
   }
 
   // The operations components that need the loop: created here, owned until the loop ends.

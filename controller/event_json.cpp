@@ -1,6 +1,7 @@
 #include "controller/event_json.hpp"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace lifeline::events {
 namespace {
@@ -71,6 +72,43 @@ ops::Event drill_step(const std::string& node, const std::string& id, const std:
 ops::Event daemon_step(const std::string& node, const std::string& step,
                        const std::string& version, Time at) {
   return make("daemon", node, at, {{"step", step}, {"version", version}});
+}
+
+std::vector<StandingOrder> standing_orders(const std::vector<std::string>& newest_first, Time now) {
+  std::vector<StandingOrder> out;
+  std::set<std::string> decided;  // "class:c2", "link:5g": a newer event already settled it
+  for (const auto& text : newest_first) {
+    const json e = json::parse(text, nullptr, false);
+    if (e.is_discarded() || !e.is_object()) continue;
+    auto field = [&](const json& j, const char* key) {
+      const auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (field(e, "kind") != "operator") continue;
+    const std::string action = field(e, "action");
+    std::string key;
+    if (action == "pin" || action == "unpin") key = "class:" + field(e, "class");
+    else if (action == "drain" || action == "undrain") key = "link:" + field(e, "link");
+    else continue;
+    if (!decided.insert(key).second) continue;
+    if (action != "pin" && action != "drain") continue;
+    const auto until = api::from_rfc3339(field(e, "until"));
+    if (!until || *until <= now) continue;
+    StandingOrder order;
+    order.action = action;
+    order.cls = field(e, "class");
+    order.link = field(e, "link");
+    order.until = *until;
+    order.reason = field(e, "reason");
+    if (const auto by = e.find("by"); by != e.end() && by->is_object()) {
+      order.by.user = field(*by, "user");
+      order.by.peer.transport = field(*by, "transport");
+      order.by.peer.identity = field(*by, "identity");
+    }
+    if (order.link.empty() || (action == "pin" && order.cls.empty())) continue;
+    out.push_back(std::move(order));
+  }
+  return out;
 }
 
 }  // namespace lifeline::events

@@ -30,4 +30,20 @@ ops::Event drill_step(const std::string& node, const std::string& id, const std:
 ops::Event daemon_step(const std::string& node, const std::string& step,
                        const std::string& version, Time at);
 
+// A pin or a drain an operator gave that is still in force: how lifelined keeps them across a
+// restart (the journal has them; docs/control-api.md).
+struct StandingOrder {
+  std::string action;  // "pin" or "drain"
+  std::string cls;     // pin: the class
+  std::string link;    // pin: the link it is pinned to; drain: the link drained
+  Time until{};
+  std::string reason;
+  api::Actor by;
+};
+
+// From operator events (JSON texts, newest first, as the journal's history returns them): for
+// each class the newest pin or unpin, for each link the newest drain or undrain, kept if it is
+// a pin or drain whose `until` is after `now`. Events that do not parse are skipped.
+std::vector<StandingOrder> standing_orders(const std::vector<std::string>& newest_first, Time now);
+
 }  // namespace lifeline::events

@@ -4,7 +4,7 @@
 #  - status and explain answer; a pin moves c2's routes in the kernel; a drain empties 5G and
 #    an undrain brings its classes back;
 #  - a pin acknowledged to the operator survives kill -9 in the journal (history after the
-#    restart shows it, with who asked);
+#    restart shows it, with who asked), and the restarted daemon restores it;
 #  - a blackhole drill installs a real nftables drop on 5G's interface, the classes fail
 #    over, the fault is removed after --for, they fail back, and the report (lifelinectl
 #    drill report) has the measured figures and passes; the event stream carried its steps,
@@ -71,6 +71,11 @@ if jq -e '.events[] | select(.action == "pin" and .class == "c2" and .link == "l
 else
   fail "no pin in the history after kill -9: $(head -c 600 "$work/history.json")"
 fi
+grep -q "restored from the journal: class c2 pinned to leo" "$work/lifelined.log" && wait_dev 0 sat0 5 &&
+  [[ $(ctl --json explain c2 | jq -r .pin.reason) == "ops test pin" ]] &&
+  ok "the restarted daemon restored the pin: c2 stays on LEO" || fail "the pin was not restored: c2 on $(route_dev 0)"
+ctl unpin c2 --reason "ops test done" >/dev/null || fail "unpin failed"
+wait_dev 0 wwan0 15 && ok "unpin c2: back to 5G after its hold-down" || fail "after the unpin c2 is on $(route_dev 0)"
 
 # ---- drain and undrain
 ctl drain 5g --for 10m --reason "ops test drain" >/dev/null || fail "drain failed"
