@@ -250,6 +250,18 @@ std::string status(const json& r, SystemTime now) {
                                                : " was ok");
   }
   out += "\n";
+  const json& j = field(d, "journal");
+  if (j.is_object()) {
+    out += "journal " + text(j, "path") + ": " + text(j, "rows") + " events";
+    const json& errors = field(j, "errors");
+    if (errors.is_number() && errors.get<double>() > 0) {
+      out += ", " + text(j, "errors") + " ERRORS (events not recorded: see the log)";
+    }
+    out += "\n";
+  } else if (j.is_null() && d.contains("journal")) {
+    out += "journal: NONE (it could not be opened: no history, pins and drains are not kept "
+           "across a restart; see the log)\n";
+  }
   out += drill_line(field(d, "drill"), now) + "\n\n";
   out += links_table(field(r, "links"), now) + "\n";
   out += classes_table(field(r, "classes"), now);

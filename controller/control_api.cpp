@@ -158,6 +158,10 @@ json daemon_json(const snapshot::Daemon& d) {
           {"settled", d.settled},
           {"decisions", d.decisions},
           {"route_errors", d.route_errors},
+          {"journal", d.journal ? json{{"path", d.journal->path},
+                                       {"rows", d.journal->rows},
+                                       {"errors", d.journal->errors}}
+                                : json(nullptr)},
           {"drill", d.drill ? drill_json(*d.drill) : json(nullptr)}};
 }
 

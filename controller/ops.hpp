@@ -66,6 +66,9 @@ class JournalStore : public EventSink {
   // The report of drill `id`, or of the latest drill when `id` is empty.
   virtual std::optional<std::string> drill_report(const std::string& id) const = 0;
   virtual std::size_t apply_retention(std::chrono::system_clock::time_point now) = 0;
+  // Safe to read from any thread (status, metrics).
+  virtual std::uint64_t rows() const = 0;    // events in the journal
+  virtual std::uint64_t errors() const = 0;  // events and reports not recorded, failed queries
 };
 
 }  // namespace lifeline::ops

@@ -136,6 +136,13 @@ struct DrillReport {
   std::vector<DrillClassResult> classes;
 };
 
+// The journal (docs/journal.md), when lifelined has one open.
+struct Journal {
+  std::string path;
+  std::uint64_t rows = 0;
+  std::uint64_t errors = 0;  // events and reports not recorded, failed queries
+};
+
 struct Daemon {
   std::string node;
   std::string version;
@@ -159,6 +166,7 @@ struct Daemon {
   std::vector<Class> classes;
   std::optional<Drill> drill;
   std::optional<DrillReport> last_drill_report;
+  std::optional<Journal> journal;  // nullopt: running without one (it could not be opened)
   // Drills finished since the daemon started, by outcome.
   std::uint64_t drills_passed = 0;
   std::uint64_t drills_failed = 0;   // completed, but a target was missed

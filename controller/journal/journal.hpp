@@ -45,8 +45,8 @@ class Journal : public ops::JournalStore {
   std::size_t apply_retention(std::chrono::system_clock::time_point now) override;
 
   // Safe to read from any thread (the metrics collector); everything else is the loop's.
-  std::uint64_t errors() const;  // events and reports not recorded, failed queries and deletes
-  std::uint64_t rows() const;    // events in the journal
+  std::uint64_t errors() const override;  // events and reports not recorded, failed queries and deletes
+  std::uint64_t rows() const override;    // events in the journal
 
  private:
   struct Impl;

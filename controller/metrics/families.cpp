@@ -207,6 +207,16 @@ void add_daemon(Families& f, const snapshot::Daemon& d) {
       .add({{"result", "failed"}}, as_double(d.drills_failed))
       .add({{"result", "aborted"}}, as_double(d.drills_aborted));
   add_last_drill(f, d);
+
+  f.gauge("lifeline_journal_up",
+          "1 if the journal is open, 0 if lifelined runs without one (it could not be opened)")
+      .add({}, as_double(d.journal.has_value()));
+  if (d.journal) {
+    f.gauge("lifeline_journal_rows", "Events in the journal").add({}, as_double(d.journal->rows));
+    f.counter("lifeline_journal_errors_total",
+              "Events and drill reports the journal could not record, and failed queries")
+        .add({}, as_double(d.journal->errors));
+  }
 }
 
 void add_links(Families& f, const snapshot::Daemon& d, snapshot::SystemTime now) {

@@ -202,6 +202,11 @@ class MemoryJournal : public ops::JournalStore {
     return std::nullopt;
   }
   std::size_t apply_retention(std::chrono::system_clock::time_point) override { return 0; }
+  std::uint64_t rows() const override {
+    std::lock_guard lock(mutex_);
+    return rows_.size();
+  }
+  std::uint64_t errors() const override { return 0; }
 
  private:
   mutable std::mutex mutex_;

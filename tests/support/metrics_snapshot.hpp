@@ -138,6 +138,7 @@ inline snapshot::Daemon synthetic_daemon(snapshot::SystemTime now) {
   d.drills_passed = 3;
   d.drills_failed = 1;
   d.drills_aborted = 2;
+  d.journal = snapshot::Journal{"/var/lib/lifeline/journal.db", 1234, 5};
   return d;
 }
 

@@ -60,6 +60,22 @@ TEST(LifelinectlRender, MissingFieldsPrintAsDashes) {
   EXPECT_NO_THROW(render_result("explain", R"([1,2])", kNow));
 }
 
+TEST(LifelinectlRender, StatusSaysHowTheJournalIs) {
+  const std::string base = R"({"node":"gw","version":"0.1.0","started":"2026-11-29T11:00:00.000Z",)"
+                           R"("settled":true,"decisions":3,"route_errors":0,"drill":null,)"
+                           R"("config":{"path":"/etc/lifeline/lifeline.yaml","loaded":"2026-11-29T11:00:00.000Z",)"
+                           R"("reloads_ok":0,"reloads_failed":0,"last_reload":null,"last_reload_ok":true},)";
+  auto status = [&](const std::string& journal) {
+    return render_result("status", R"({"daemon":)" + base + R"("journal":)" + journal + R"(},"links":[],"classes":[]})",
+                         kNow);
+  };
+  EXPECT_NE(status(R"({"path":"/var/lib/lifeline/journal.db","rows":1834,"errors":0})")
+                .find("journal /var/lib/lifeline/journal.db: 1834 events\n"),
+            std::string::npos);
+  EXPECT_NE(status(R"({"path":"/j.db","rows":10,"errors":2})").find("2 ERRORS"), std::string::npos);
+  EXPECT_NE(status("null").find("journal: NONE"), std::string::npos);
+}
+
 TEST(LifelinectlRender, PinnedClassesSayIt) {
   const std::string full = render_result(
       "classes",

@@ -138,6 +138,19 @@ TEST(MetricFamilies, LastDrillReportPerClass) {
   EXPECT_EQ(value(f, "lifeline_drill_class_failback_seconds", isr), std::nullopt);
 }
 
+TEST(MetricFamilies, JournalHealth) {
+  auto d = testing::synthetic_daemon(kNow);
+  auto f = families_of(d);
+  EXPECT_EQ(value(f, "lifeline_journal_up"), 1);
+  EXPECT_EQ(value(f, "lifeline_journal_rows"), 1234);
+  EXPECT_EQ(value(f, "lifeline_journal_errors_total"), 5);
+  // Running without a journal is said, not hidden.
+  d.journal.reset();
+  f = families_of(d);
+  EXPECT_EQ(value(f, "lifeline_journal_up"), 0);
+  EXPECT_EQ(find_family(f, "lifeline_journal_rows"), nullptr);
+}
+
 TEST(MetricFamilies, NoDrillYetMeansNoDrillReportMetrics) {
   auto d = testing::synthetic_daemon(kNow);
   d.last_drill_report.reset();
