@@ -202,7 +202,7 @@ for l in lines:
     if l.startswith("  - name: leo"):
         skip = True
         continue
-    if skip and (l.startswith("  - name:") or l.startswith("classes:")):
+    if skip and (l.startswith("  - name:") or (l and not l.startswith(" "))):
         skip = False
     if not skip:
         out.append(l)

@@ -466,8 +466,8 @@ struct Daemon::Impl : api::DaemonApi {
                             " -> " + links::to_string(status.health) + ": " + status.reason);
       link.time_in[static_cast<std::size_t>(link.health)] += at - link.health_since;
       link.health_since = at;
-      emit(events::link_change(config.node, link.config.name, links::to_string(link.health),
-                               links::to_string(status.health), status.reason, wall(at)));
+      emit_after_switch(events::link_change(config.node, link.config.name, links::to_string(link.health),
+                                            links::to_string(status.health), status.reason, wall(at)));
       link.health = status.health;
       if (drill && drill->state == "running" && !drill->link_down && status.health == links::Health::down &&
           links[drill->link].get() == &link) {
@@ -476,6 +476,7 @@ struct Daemon::Impl : api::DaemonApi {
       if (!settled && all_links_up()) end_settle();
     }
     decide(at);
+    flush_after_switch();
   }
 
   // The deadline timer is re-armed only when the deadline moves earlier; a deadline that
@@ -561,6 +562,7 @@ struct Daemon::Impl : api::DaemonApi {
       applied[c] = cd.target;
     }
     const TimePoint switched = now();
+    flush_after_switch();
     for (const auto& [c, before] : moved) {
       const auto from = policy::target_name(*model, before);
       const auto to = policy::target_name(*model, applied[c]);
@@ -916,6 +918,15 @@ struct Daemon::Impl : api::DaemonApi {
     if (publisher) publisher->publish(event);
   }
 
+  // A link change is published once the class routes it causes are replaced: the journal's
+  // INSERT and the event stream stay off the failover path, and the stream still shows the
+  // cause before its effects.
+  void emit_after_switch(ops::Event event) { after_switch.push_back(std::move(event)); }
+  void flush_after_switch() {
+    for (const auto& e : after_switch) emit(e);
+    after_switch.clear();
+  }
+
   void arm_retention() {
     if (!effects.journal) return;
     effects.journal->apply_retention(std::chrono::system_clock::now());
@@ -1056,6 +1067,9 @@ struct Daemon::Impl : api::DaemonApi {
         out.classes.push_back({c.cls, c.to, c.detection, c.switchover, c.outage, c.failback, c.passed});
       }
       s.last_drill_report = std::move(out);
+    }
+    if (effects.journal) {
+      s.journal = snapshot::Journal{config.journal.path, effects.journal->rows(), effects.journal->errors()};
     }
     s.drills_passed = drill_outcomes[0];
     s.drills_failed = drill_outcomes[1];
@@ -1438,6 +1452,7 @@ struct Daemon::Impl : api::DaemonApi {
   std::unique_ptr<DrillRun> drill;
   std::string last_drill_report;
   std::optional<drills::Report> drill_results;
+  std::vector<ops::Event> after_switch;  // emit_after_switch()
   std::array<std::uint64_t, 3> drill_outcomes{};  // passed, failed, aborted
   std::unique_ptr<ops::EventSink> publisher;
   std::vector<std::shared_ptr<void>> operations;  // control server, metrics exporter

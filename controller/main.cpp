@@ -31,9 +31,20 @@ Signals: SIGHUP reloads the configuration (a bad one is refused and the running 
 SIGTERM/SIGINT stop the daemon and leave the routes as they are (fail static). Under systemd
 (Type=notify) it reports READY/RELOADING/STOPPING and pings the watchdog from its loop.
 
+Operations (each configurable, see docs/configuration.md):
+  control socket  /run/lifeline/control.sock   lifelinectl: status, explain, pin, drain, drills
+  event stream    /run/lifeline/events.sock    every link change, class switch, action, drill
+  metrics         http://127.0.0.1:10470/metrics   Prometheus (docs/metrics.md)
+  journal         /var/lib/lifeline/journal.db     lifelinectl history (docs/journal.md)
+Pins and drains stay in force across a restart (they are in the journal).
+
+Files: /etc/lifeline/lifeline.yaml (configuration), /etc/lifeline/keys/ (key files, mode
+0600/0640/0400/0440). Operator guide: docs/operator-guide.md (/usr/share/doc/lifeline/).
+
 Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
-(1: e.g. a probe socket cannot be opened or nftables refused the classification;
- 2: also an unreadable key file. See docs/daemon.md.))";
+(1: e.g. a probe socket cannot be opened, nftables refused the classification, the control
+ socket or the metrics port cannot be bound; 2: also an unreadable key file. See
+ docs/daemon.md.))";
 
 }  // namespace
 
