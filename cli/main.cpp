@@ -79,7 +79,8 @@ CLI::Validator non_empty() {
       "");
 }
 
-const std::vector<std::string> kKinds = {"link", "class", "operator", "drill", "reload", "daemon"};
+const std::vector<std::string> kKinds = {"link", "class", "operator", "drill", "reload", "trust",
+                                         "daemon"};
 
 }  // namespace
 

@@ -176,12 +176,14 @@ std::string links_table(const json& links, SystemTime now) {
     if (present(field(l, "drained"))) health += " drained";
     if (present(field(l, "quarantined"))) health += " quarantined";
     if (present(field(field(l, "dampening"), "suppressed"))) health += " suppressed";
+    if (text(l, "trust") == "violating") health += " VIOLATING";
     const auto loss = number(field(l, "loss_ratio"));
     std::string reason = text(l, "reason");
     if (const auto& d = field(l, "drained"); d.is_object()) {
       reason = "drained until " + when(field(d, "until"), now) + " by " + text(d, "by") + ": " +
                text(d, "reason") + "; " + reason;
     }
+    if (text(l, "trust") == "violating") reason = "trust: " + text(l, "trust_reason") + "; " + reason;
     if (const auto& q = field(l, "quarantined"); q.is_object()) {
       reason = "quarantined until " + when(field(q, "until"), now) + ": " + text(q, "reason") +
                "; " + reason;

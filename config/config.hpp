@@ -3,6 +3,7 @@
 // the code never re-validates: names resolve, ranges hold, carried_over has no cycle.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -67,6 +68,9 @@ struct LinkConfig {
   SlaConfig sla;
   std::vector<ProbeConfig> probes;
   std::uint32_t quorum = 1;
+  // The operator's signed vendor attestation (YAML; the minisign signature beside it, the
+  // same path + ".minisig"). Empty: none, the link is `unattested`.
+  std::string attestation;
   friend bool operator==(const LinkConfig&, const LinkConfig&) = default;
 };
 
@@ -170,6 +174,23 @@ struct DrillConfig {
   friend bool operator==(const DrillConfig&, const DrillConfig&) = default;
 };
 
+// A certification authority that may sign vendor attestations: a minisign public key.
+struct TrustAuthority {
+  std::string name;
+  std::string public_key;  // the base64 line of its minisign .pub file, as written
+  std::array<std::uint8_t, 8> key_id{};
+  std::array<std::uint8_t, 32> key{};  // Ed25519 public key
+  friend bool operator==(const TrustAuthority&, const TrustAuthority&) = default;
+};
+
+struct TrustConfig {
+  std::vector<TrustAuthority> authorities;
+  std::vector<std::string> untrusted_vendors;  // matched case-insensitively
+  // The highest attestation serial accepted per link (rollback protection).
+  std::string state = "/var/lib/lifeline/attestation-serials";
+  friend bool operator==(const TrustConfig&, const TrustConfig&) = default;
+};
+
 struct Config {
   std::string source;  // file the config was read from, for messages
   std::string node;
@@ -181,6 +202,7 @@ struct Config {
   MetricsConfig metrics;
   JournalConfig journal;
   DrillConfig drills;
+  TrustConfig trust;
 
   // Index of the link called `name`, or -1.
   int link_index(std::string_view name) const;

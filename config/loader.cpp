@@ -9,6 +9,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "config/minisign_key.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace lifeline::config {
@@ -96,7 +97,7 @@ class ConfigParser {
       return std::nullopt;
     }
     if (!r_.map(root, "", {"node", "links", "classes", "dampening", "control", "events",
-                           "metrics", "journal", "drills"})) {
+                           "metrics", "journal", "drills", "trust"})) {
       return std::nullopt;
     }
     config_.source = r_.file();
@@ -120,11 +121,89 @@ class ConfigParser {
     }
     if (r_.require(root, "classes", "")) parse_classes(YamlReader::get(root, "classes"));
     parse_operations(root);
+    const auto trust = YamlReader::get(root, "trust");
+    if (!YamlReader::is_null(trust)) parse_trust(trust);
+    // An attestation nobody may sign can never count: say so now, not at 3 a.m.
+    if (!r_.failed() && config_.trust.authorities.empty()) {
+      for (const auto& link : config_.links) {
+        if (link.attestation.empty()) continue;
+        r_.error(trust.IsDefined() ? trust : root, "trust.authorities",
+                 "link " + link.name + " has an attestation, but no authority may sign one; list "
+                 "the authority's minisign public key under trust.authorities");
+        break;
+      }
+    }
     if (r_.failed()) return std::nullopt;
     return std::move(config_);
   }
 
  private:
+  // ---- trust: who may sign attestations, which vendors are not trusted -------------------
+  void parse_trust(const YAML::Node& n) {
+    if (!r_.map(n, "trust", {"authorities", "untrusted_vendors", "state"})) return;
+    auto& trust = config_.trust;
+    if (auto list = YamlReader::get(n, "authorities"); !YamlReader::is_null(list)) {
+      if (r_.sequence(list, "trust.authorities")) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          const auto path = indexed("trust.authorities", i);
+          const auto& a = list[i];
+          if (!r_.map(a, path, {"name", "public_key"})) continue;
+          TrustAuthority authority;
+          if (r_.require(a, "name", path)) {
+            if (auto name = r_.string(YamlReader::get(a, "name"), member(path, "name"))) {
+              if (!is_name(*name, kMaxLinkName)) {
+                r_.error(YamlReader::get(a, "name"), member(path, "name"),
+                         "'" + *name + "' is not a valid name; use 1-" + std::to_string(kMaxLinkName) +
+                             " characters from a-z, 0-9 and '-'");
+              } else if (std::any_of(trust.authorities.begin(), trust.authorities.end(),
+                                     [&](const auto& x) { return x.name == *name; })) {
+                r_.error(YamlReader::get(a, "name"), member(path, "name"), "'" + *name + "' is listed twice");
+              } else {
+                authority.name = *name;
+              }
+            }
+          }
+          if (r_.require(a, "public_key", path)) {
+            const auto k = YamlReader::get(a, "public_key");
+            if (auto text = r_.string(k, member(path, "public_key"))) {
+              std::string error;
+              if (const auto key = parse_minisign_public_key(*text, error)) {
+                authority.public_key = *text;
+                authority.key_id = key->key_id;
+                authority.key = key->key;
+              } else {
+                r_.error(k, member(path, "public_key"), "'" + *text + "' " + error);
+              }
+            }
+          }
+          if (!authority.name.empty() && !authority.public_key.empty()) trust.authorities.push_back(authority);
+        }
+      }
+    }
+    if (auto list = YamlReader::get(n, "untrusted_vendors"); !YamlReader::is_null(list)) {
+      if (r_.sequence(list, "trust.untrusted_vendors")) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          if (auto v = r_.string(list[i], indexed("trust.untrusted_vendors", i))) {
+            if (v->empty()) {
+              r_.error(list[i], indexed("trust.untrusted_vendors", i), "is empty; give the vendor's name");
+            } else {
+              trust.untrusted_vendors.push_back(*v);
+            }
+          }
+        }
+      }
+    }
+    if (auto s = YamlReader::get(n, "state"); s.IsDefined()) {
+      if (auto text = r_.string(s, "trust.state")) {
+        if (text->empty() || text->front() != '/') {
+          r_.error(s, "trust.state", "'" + *text + "' must be an absolute path");
+        } else {
+          trust.state = *text;
+        }
+      }
+    }
+  }
+
   // ---- operations: control, events, metrics, journal, drills ----------------------------
   void parse_operations(const YAML::Node& root) {
     if (auto n = YamlReader::get(root, "control"); !YamlReader::is_null(n)) {
@@ -359,7 +438,7 @@ class ConfigParser {
                   Positioned& over) {
     if (!r_.map(n, path,
                 {"name", "interface", "gateway", "gateway6", "kind", "capacity", "risk_groups",
-                 "carried_over", "detect", "sla", "probes", "quorum"})) {
+                 "carried_over", "detect", "sla", "probes", "quorum", "attestation"})) {
       return false;
     }
     // A link with errors is still kept (the Config is refused anyway), so that classes that
@@ -472,6 +551,16 @@ class ConfigParser {
       if (auto v = r_.integer(q, member(path, "quorum"), 1, count,
                               counted ? "the number of probes of this link" : "")) {
         link.quorum = static_cast<std::uint32_t>(*v);
+      }
+    }
+    if (auto a = YamlReader::get(n, "attestation"); !YamlReader::is_null(a)) {
+      if (auto text = r_.string(a, member(path, "attestation"))) {
+        if (text->empty() || text->front() != '/') {
+          r_.error(a, member(path, "attestation"),
+                   "'" + *text + "' must be an absolute path (its signature is the same path + .minisig)");
+        } else {
+          link.attestation = *text;
+        }
       }
     }
     return true;
@@ -794,7 +883,7 @@ class ConfigParser {
     }
     if (auto req = YamlReader::get(n, "require"); !YamlReader::is_null(req)) {
       const std::string rpath = member(path, "require");
-      if (r_.map(req, rpath, {"rtt", "jitter", "loss"})) {
+      if (r_.map(req, rpath, {"rtt", "jitter", "loss", "trust"})) {
         if (auto v = YamlReader::get(req, "rtt"); v.IsDefined()) {
           cls.require.rtt = r_.duration(v, member(rpath, "rtt"), 100us, 60s);
         }
@@ -803,6 +892,13 @@ class ConfigParser {
         }
         if (auto v = YamlReader::get(req, "loss"); v.IsDefined()) {
           cls.require.loss = loss_threshold(v, member(rpath, "loss"));
+        }
+        if (auto v = YamlReader::get(req, "trust"); v.IsDefined()) {
+          if (auto t = r_.choice<TrustRequirement>(v, member(rpath, "trust"),
+                                                   {{"any", TrustRequirement::any},
+                                                    {"attested", TrustRequirement::attested}})) {
+            cls.require.trust = *t;
+          }
         }
       }
     }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/daemon_api.hpp"
+#include "links/attestation.hpp"
 
 namespace lifeline::api {
 
@@ -33,33 +34,7 @@ std::string to_rfc3339(snapshot::SystemTime t) {
 }
 
 std::optional<snapshot::SystemTime> from_rfc3339(std::string_view text) {
-  if (text.size() != 24 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
-      text[16] != ':' || text[19] != '.' || text[23] != 'Z') {
-    return std::nullopt;
-  }
-  auto number = [&](std::size_t at, std::size_t digits, int& out) {
-    out = 0;
-    for (std::size_t i = at; i < at + digits; ++i) {
-      if (text[i] < '0' || text[i] > '9') return false;
-      out = out * 10 + (text[i] - '0');
-    }
-    return true;
-  };
-  int year, month, day, hour, minute, second, millis;
-  if (!number(0, 4, year) || !number(5, 2, month) || !number(8, 2, day) || !number(11, 2, hour) ||
-      !number(14, 2, minute) || !number(17, 2, second) || !number(20, 3, millis) || month < 1 ||
-      month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::time_t seconds = ::timegm(&tm);
-  return snapshot::SystemTime{} + std::chrono::seconds(seconds) + std::chrono::milliseconds(millis);
+  return links::parse_utc_time(text);
 }
 
 namespace {
@@ -109,6 +84,7 @@ json link_json(const snapshot::Link& l) {
             {"drained", nullptr},
             {"quarantined", nullptr},
             {"trust", l.trust},
+            {"trust_reason", l.trust_reason},
             {"dampening", {{"suppressed", l.suppressed}, {"penalty", l.penalty}}}};
   if (l.drained_until) {
     j["drained"] = {{"until", to_rfc3339(*l.drained_until)}, {"reason", l.drain_reason}, {"by", l.drained_by}};

@@ -18,6 +18,8 @@
 #include "controller/daemon_api.hpp"
 #include "controller/event_json.hpp"
 #include "controller/log.hpp"
+#include "controller/trust_files.hpp"
+#include "links/attestation.hpp"
 #include "links/link_monitor.hpp"
 #include "links/probes/keys.hpp"
 #include "policies/explain.hpp"
@@ -125,6 +127,9 @@ struct Daemon::Impl : api::DaemonApi {
     std::optional<TimePoint> drained_until;
     std::string drain_reason;
     std::string drained_by;
+    // Vendor attestation (refresh_trust); the policy reads it through LinkInput::trust.
+    links::Trust trust = links::Trust::unattested;
+    std::string trust_reason = "no attestation configured";
     // Time spent in each health state (index: links::Health), up to health_since.
     std::array<Duration, 3> time_in{};
     TimePoint health_since{};
@@ -175,7 +180,8 @@ struct Daemon::Impl : api::DaemonApi {
         reconcile_timer(io),
         settle_timer(io),
         watchdog_timer(io),
-        retention_timer(io) {
+        retention_timer(io),
+        trust_timer(io) {
     std::random_device rd;
     session = (std::uint64_t{rd()} << 32) ^ rd();
     started_wall = std::chrono::system_clock::now();
@@ -216,6 +222,7 @@ struct Daemon::Impl : api::DaemonApi {
     pins.assign(config.classes.size(), std::nullopt);
     books.assign(config.classes.size(), ClassBook{});
     restore_standing_orders(start);
+    refresh_trust(start);
     adopt_existing_routes();
 
     signals.async_wait([this](const boost::system::error_code& ec, int signo) { on_signal(ec, signo); });
@@ -231,6 +238,73 @@ struct Daemon::Impl : api::DaemonApi {
     io.run();
     operations.clear();  // control server, publisher, exporter go before the state they read
     return exit_code;
+  }
+
+  // ---- trust: vendor attestations (docs/trust.md) ----------------------------------------
+  // Reads every link's attestation and signature, judges it, remembers accepted serials, and
+  // re-arms itself for the next expiry or not_before. Returns whether any trust changed (the
+  // caller decides); also called by its own timer, which decides.
+  bool refresh_trust(TimePoint t) {
+    std::string error;
+    auto serials = trust::load_serials(config.trust.state, error);
+    if (!error.empty()) log::warning("attestation serials: " + error);
+    bool serials_changed = false;
+    bool changed = false;
+    std::optional<SystemTime> next;
+    const SystemTime wall_now = wall(t);
+    for (std::size_t l = 0; l < links.size(); ++l) {
+      const auto& lc = config.links[l];
+      Link& lk = *links[l];
+      links::TrustVerdict v;
+      if (lc.attestation.empty()) {
+        v.reason = "no attestation configured";
+      } else {
+        std::string file_error, sig_error;
+        const auto file = trust::read_file(lc.attestation, 1 << 20, file_error);
+        const auto sig = trust::read_file(lc.attestation + ".minisig", 4096, sig_error);
+        const auto accepted = serials.count(lc.name) ? std::optional<std::uint64_t>(serials[lc.name]) : std::nullopt;
+        if (!file) {
+          v.reason = lc.attestation + ": " + file_error;
+        } else {
+          v = links::evaluate_attestation(*file, sig ? std::optional<std::string_view>(*sig) : std::nullopt,
+                                          lc.name, config.trust, accepted, wall_now);
+          if (!sig) v.reason = lc.attestation + ".minisig: " + sig_error;
+        }
+        if (v.accepted_serial && (!accepted || *v.accepted_serial > *accepted)) {
+          serials[lc.name] = *v.accepted_serial;
+          serials_changed = true;
+        }
+      }
+      if (v.next_change && (!next || *v.next_change < *next)) next = v.next_change;
+      if (v.trust != lk.trust) {
+        const auto level = v.trust == links::Trust::attested ? log::Level::notice : log::Level::warning;
+        log::write(level, "link " + lc.name + ": trust " + links::to_string(lk.trust) + " -> " +
+                              links::to_string(v.trust) + ": " + v.reason);
+        emit(events::trust_change(config.node, lc.name, links::to_string(lk.trust), links::to_string(v.trust),
+                                  v.reason, wall_now));
+        changed = true;
+      } else if (v.reason != lk.trust_reason && !lc.attestation.empty()) {
+        log::notice("link " + lc.name + ": trust " + links::to_string(v.trust) + ": " + v.reason);
+      }
+      lk.trust = v.trust;
+      lk.trust_reason = v.reason;
+    }
+    if (serials_changed && !trust::save_serials(config.trust.state, serials, error)) {
+      log::warning("cannot save the accepted attestation serials (rollback protection): " + error);
+    }
+    trust_timer.cancel();
+    if (next) {
+      // A second late rather than early: at the instant itself the verdict has not changed yet.
+      const auto in = std::chrono::duration_cast<Duration>(*next - wall_now) + std::chrono::seconds(1);
+      trust_timer.expires_at(t + std::max(in, Duration::zero()));
+      trust_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        const TimePoint at = now();
+        if (refresh_trust(at)) decide(at);
+      });
+    }
+    if (changed) rebuild_inputs();
+    return changed;
   }
 
   // Pins and drains survive a restart (a crash, the watchdog, an upgrade): an operator who was
@@ -509,6 +583,7 @@ struct Daemon::Impl : api::DaemonApi {
       inputs[l].status = &links[l]->monitor->status();
       inputs[l].admin.drained_until = links[l]->drained_until;
       inputs[l].admin.drain_reason = links[l]->drain_reason;
+      inputs[l].trust = links[l]->trust;
     }
   }
 
@@ -905,6 +980,7 @@ struct Daemon::Impl : api::DaemonApi {
       link->armed = TimePoint::max();
       arm_deadline(*link);
     }
+    refresh_trust(at);
     decide(at);
     if (settled) reconcile("reload");
     log::notice("reloaded: " + std::to_string(config.links.size()) + " links, " +
@@ -1009,6 +1085,7 @@ struct Daemon::Impl : api::DaemonApi {
         out.quarantine_reason = admin.quarantine_reason;
       }
       out.trust = links::to_string(inputs[l].trust);
+      out.trust_reason = link.trust_reason;
       if (l < last.state.dampening.size()) {
         out.suppressed = last.state.dampening[l].suppressed;
         out.penalty = last.state.dampening[l].penalty;
@@ -1418,6 +1495,7 @@ struct Daemon::Impl : api::DaemonApi {
   asio::steady_timer settle_timer;
   asio::steady_timer watchdog_timer;
   asio::steady_timer retention_timer;
+  asio::steady_timer trust_timer;
   std::unique_ptr<policy::PolicyModel> model;
   std::unique_ptr<policy::PolicyEngine> engine;
   std::vector<std::unique_ptr<Link>> links;

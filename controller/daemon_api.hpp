@@ -79,7 +79,8 @@ std::string handle_request(DaemonApi& api, const std::string& request, const ops
 
 // JSON of state objects, shared by the control API and the journal's event bodies.
 std::string to_rfc3339(snapshot::SystemTime t);
-// The inverse, for exactly that form ("2026-11-29T12:00:00.123Z"); nullopt for anything else.
+// The inverse: a UTC time with optional fractions ("2026-11-29T12:00:00.123Z"); nullopt for
+// anything else.
 std::optional<snapshot::SystemTime> from_rfc3339(std::string_view text);
 
 }  // namespace lifeline::api

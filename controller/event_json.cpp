@@ -69,6 +69,11 @@ ops::Event drill_step(const std::string& node, const std::string& id, const std:
   return make("drill", node, at, std::move(body), {}, link);
 }
 
+ops::Event trust_change(const std::string& node, const std::string& link, const std::string& from,
+                        const std::string& to, const std::string& reason, Time at) {
+  return make("trust", node, at, {{"link", link}, {"from", from}, {"to", to}, {"reason", reason}}, {}, link);
+}
+
 ops::Event daemon_step(const std::string& node, const std::string& step,
                        const std::string& version, Time at) {
   return make("daemon", node, at, {{"step", step}, {"version", version}});

@@ -27,6 +27,10 @@ ops::Event reload(const std::string& node, bool ok, const std::vector<std::strin
 ops::Event drill_step(const std::string& node, const std::string& id, const std::string& step,
                       const std::string& link, const std::string& fault,
                       const std::string& report_json, Time at);
+// A link's trust changed (its attestation verified, expired, was replaced, names an untrusted
+// vendor): kind "trust".
+ops::Event trust_change(const std::string& node, const std::string& link, const std::string& from,
+                        const std::string& to, const std::string& reason, Time at);
 ops::Event daemon_step(const std::string& node, const std::string& step,
                        const std::string& version, Time at);
 

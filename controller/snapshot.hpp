@@ -58,6 +58,7 @@ struct Link {
   std::optional<SystemTime> quarantined_until;
   std::string quarantine_reason;
   std::string trust = "unattested";
+  std::string trust_reason;  // why, from the attestation check
   bool suppressed = false;  // RFC 2439 dampening
   double penalty = 0;
   // Seconds spent in each health state since the daemon started.

@@ -118,7 +118,7 @@ expect_file() {  # path, mode
     fail "$1 mode ${mode_of[$1]}, expected $2"
   fi
 }
-for f in /usr/sbin/lifelined /usr/sbin/lifeline-reflector /usr/bin/lifeline-sim; do
+for f in /usr/sbin/lifelined /usr/sbin/lifeline-reflector /usr/bin/lifeline-sim /usr/bin/lifeline-attest; do
   expect_file "$f" -rwxr-xr-x
 done
 if [[ -x $build/cli/lifelinectl ]]; then

@@ -102,5 +102,73 @@ TEST(ConfigOperations, MistakesAreNamedWithTheirPosition) {
   expect_error("drills: { targets: { switch: 1ms } }\n", 6, "did you mean 'switchover'?");
 }
 
+constexpr const char* kNcaKey = "RWTkSgGBy/pisYxu4lOLRmq3isP3oTFCKy32Itj2iyjKMS/v5pkue5Kx";  // minisign -G
+
+TEST(ConfigTrust, AuthoritiesVendorsStateAttestationsAndTheClassRequirement) {
+  const std::string yaml = std::string(R"(node: t
+links:
+  - { name: 5g, interface: wwan0, kind: cellular, probes: [{type: icmp, target: 198.19.0.1}],
+      attestation: /etc/lifeline/attestations/5g.yaml }
+classes:
+  - { name: c2, precedence: flash, match: {dscp: [ef]}, links: [5g], when_none: blackhole,
+      require: { trust: attested } }
+trust:
+  authorities: [{ name: nca, public_key: ")") + kNcaKey + R"(" }]
+  untrusted_vendors: [Huawei, ZTE]
+  state: /var/lib/lifeline-test/serials
+)";
+  const auto r = load_config_text(yaml, "trust.yaml");
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(r.ok());
+  const auto& c = *r.config;
+  ASSERT_EQ(c.trust.authorities.size(), 1u);
+  EXPECT_EQ(c.trust.authorities[0].name, "nca");
+  EXPECT_EQ(c.trust.authorities[0].key_id[0], 0xe4);  // little-endian B162FACB81014AE4
+  EXPECT_EQ(c.trust.untrusted_vendors, (std::vector<std::string>{"Huawei", "ZTE"}));
+  EXPECT_EQ(c.trust.state, "/var/lib/lifeline-test/serials");
+  EXPECT_EQ(c.links[0].attestation, "/etc/lifeline/attestations/5g.yaml");
+  EXPECT_EQ(c.classes[0].require.trust, TrustRequirement::attested);
+  // Defaults.
+  const auto d = load("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d.config->trust.authorities.empty());
+  EXPECT_EQ(d.config->trust.state, "/var/lib/lifeline/attestation-serials");
+  EXPECT_EQ(d.config->classes[0].require.trust, TrustRequirement::any);
+}
+
+TEST(ConfigTrust, MistakesAreNamedWithTheirPosition) {
+  expect_error("trust: { authorities: [{ name: nca, public_key: \"RWTkSgGBy\" }] }\n", 6, "is not base64");
+  expect_error("trust: { authorities: [{ name: nca, public_key: \"QUJD\" }] }\n", 6, "is not a minisign public key");
+  expect_error(std::string("trust: { authorities: [{ name: nca, public_key: \"") + kNcaKey +
+                   "\" }, { name: nca, public_key: \"" + kNcaKey + "\" }] }\n",
+               6, "is listed twice");
+  expect_error("trust: { authorities: [{ name: nca }] }\n", 6, "public_key: is required");
+  expect_error("trust: { untrusted_vendors: [\"\"] }\n", 6, "is empty");
+  expect_error("trust: { state: serials }\n", 6, "must be an absolute path");
+  expect_error("trust: { authorites: [] }\n", 6, "did you mean 'authorities'?");
+  // An attestation nobody may sign.
+  const auto r = load_config_text(R"(node: t
+links:
+  - { name: 5g, interface: wwan0, kind: cellular, probes: [{type: icmp, target: 198.19.0.1}], attestation: /etc/a.yaml }
+classes:
+  - { name: c2, precedence: flash, match: {dscp: [ef]}, links: [5g], when_none: blackhole,
+      require: { trust: attested } }
+)",
+                                  "t.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].message.find("no authority may sign one"), std::string::npos) << r.errors[0].to_string();
+  const auto bad = load_config_text(R"(node: t
+links:
+  - { name: 5g, interface: wwan0, kind: cellular, probes: [{type: icmp, target: 198.19.0.1}] }
+classes:
+  - { name: c2, precedence: flash, match: {dscp: [ef]}, links: [5g], when_none: blackhole,
+      require: { trust: yes } }
+)",
+                                    "t.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.errors[0].line, 6);
+  EXPECT_NE(bad.errors[0].message.find("any"), std::string::npos) << bad.errors[0].to_string();
+}
+
 }  // namespace
 }  // namespace lifeline::config

@@ -28,7 +28,7 @@ TEST(Rfc3339, ReadsBackWhatItWrites) {
 }
 
 TEST(Rfc3339, RefusesOtherForms) {
-  for (const char* text : {"", "2026-11-29T12:00:00Z", "2026-11-29 12:00:00.000Z", "2026-13-29T12:00:00.000Z",
+  for (const char* text : {"", "2026-11-29T12:00:00", "2026-11-29 12:00:00.000Z", "2026-13-29T12:00:00.000Z",
                            "2026-11-29T12:00:00.000+01:00", "2026-11-29T12:00:0x.000Z", "garbage garbage garbage!"}) {
     EXPECT_FALSE(api::from_rfc3339(text).has_value()) << text;
   }

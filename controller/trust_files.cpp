@@ -1,0 +1,84 @@
+#include "controller/trust_files.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace lifeline::trust {
+
+std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, std::string& error) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    error = std::string("cannot open: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error = "is not a regular file";
+    return std::nullopt;
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    error = "is larger than " + std::to_string(max_bytes) + " bytes";
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::string("cannot open: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::map<std::string, std::uint64_t> load_serials(const std::string& path, std::string& error) {
+  std::map<std::string, std::uint64_t> out;
+  std::ifstream in(path);
+  if (!in) {
+    if (errno != ENOENT) error = path + ": " + std::strerror(errno);
+    return out;
+  }
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string link;
+    std::uint64_t serial = 0;
+    if (!(fields >> link >> serial)) {
+      error = path + ":" + std::to_string(number) + ": expected 'LINK SERIAL'; line ignored";
+      continue;
+    }
+    out[link] = serial;
+  }
+  return out;
+}
+
+bool save_serials(const std::string& path, const std::map<std::string, std::uint64_t>& serials,
+                  std::string& error) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) {
+      error = tmp + ": " + std::strerror(errno);
+      return false;
+    }
+    out << "# lifelined: the highest attestation serial accepted per link (docs/trust.md)\n";
+    for (const auto& [link, serial] : serials) out << link << ' ' << serial << '\n';
+    out.flush();
+    if (!out) {
+      error = tmp + ": write failed";
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = path + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace lifeline::trust
