@@ -7,7 +7,7 @@
 
 #include "config/loader.hpp"
 #include "config/minisign_key.hpp"
-#include "controller/trust_files.hpp"
+#include "config/secret_file.hpp"
 #include "links/attestation.hpp"
 
 namespace {
@@ -75,13 +75,13 @@ int main(int argc, char** argv) {
   }
 
   std::string error;
-  const auto bytes = trust::read_file(file, 1 << 20, error);
+  const auto bytes = read_named_file(file, 1 << 20, error);
   if (!bytes) {
     std::cerr << "lifeline-attest: " << file << ": " << error << "\n";
     return inspect->parsed() ? 1 : 2;
   }
   std::string sig_error;
-  const auto sig = trust::read_file(file + ".minisig", 4096, sig_error);
+  const auto sig = read_named_file(file + ".minisig", 4096, sig_error);
 
   if (inspect->parsed()) {
     int rc = 0;

@@ -29,8 +29,13 @@ void SecretText::wipe() {
   bytes_.clear();
 }
 
-std::optional<SecretText> read_secret_file(const std::string& path, std::size_t max_bytes,
-                                           std::string& error) {
+namespace {
+
+// Opens `path`, checks it is a regular file (and, for a secret, its mode), and reads it whole
+// into a buffer of at most `max_bytes`. A secret's buffer is wiped on every way out but the
+// successful one, where the caller takes it over.
+std::optional<std::vector<char>> read_regular(const std::string& path, std::size_t max_bytes, bool secret,
+                                              std::string& error) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     error = std::string("cannot open: ") + std::strerror(errno);
@@ -40,6 +45,7 @@ std::optional<SecretText> read_secret_file(const std::string& path, std::size_t 
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
+  // fstat on the open descriptor: what is checked is what is read.
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     error = std::string("cannot stat: ") + std::strerror(errno);
@@ -49,7 +55,7 @@ std::optional<SecretText> read_secret_file(const std::string& path, std::size_t 
     error = "is not a regular file";
     return std::nullopt;
   }
-  if ((st.st_mode & (S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
+  if (secret && (st.st_mode & (S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     error = std::string("mode ") + mode +
@@ -57,34 +63,48 @@ std::optional<SecretText> read_secret_file(const std::string& path, std::size_t 
             "(chmod 600)";
     return std::nullopt;
   }
+  const char* what = secret ? "a key file" : "this file";
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    error = "is " + std::to_string(st.st_size) + " bytes; a key file is at most " +
-            std::to_string(max_bytes);
+    error = "is " + std::to_string(st.st_size) + " bytes; " + what + " is at most " + std::to_string(max_bytes);
     return std::nullopt;
   }
   // Read one byte more than allowed: a file that grew since fstat is caught too.
   std::vector<char> bytes(max_bytes + 1);
   std::size_t size = 0;
+  auto fail = [&](std::string message) {
+    if (secret) ::explicit_bzero(bytes.data(), bytes.size());
+    error = std::move(message);
+    return std::nullopt;
+  };
   while (size < bytes.size()) {
     const ssize_t n = ::read(fd, bytes.data() + size, bytes.size() - size);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = std::string("cannot read: ") + std::strerror(errno);
-      ::explicit_bzero(bytes.data(), bytes.size());
-      return std::nullopt;
-    }
+    if (n < 0) return fail(std::string("cannot read: ") + std::strerror(errno));
     if (n == 0) break;
     size += static_cast<std::size_t>(n);
   }
   if (size > max_bytes) {
-    ::explicit_bzero(bytes.data(), bytes.size());
-    error = "is larger than " + std::to_string(max_bytes) + " bytes; not a key file";
-    return std::nullopt;
+    return fail("is larger than " + std::to_string(max_bytes) + " bytes; " + what + " is not that large");
   }
-  // Shrinking keeps the same storage (no copy of the secret left behind); the bytes past
-  // `size` were never written.
+  // Shrinking keeps the same storage (no copy of a secret left behind); the bytes past `size`
+  // were never written.
   bytes.resize(size);
-  return SecretText(std::move(bytes));
+  return bytes;
+}
+
+}  // namespace
+
+std::optional<SecretText> read_secret_file(const std::string& path, std::size_t max_bytes,
+                                           std::string& error) {
+  auto bytes = read_regular(path, max_bytes, true, error);
+  if (!bytes) return std::nullopt;
+  return SecretText(std::move(*bytes));
+}
+
+std::optional<std::string> read_named_file(const std::string& path, std::size_t max_bytes, std::string& error) {
+  const auto bytes = read_regular(path, max_bytes, false, error);
+  if (!bytes) return std::nullopt;
+  return std::string(bytes->begin(), bytes->end());
 }
 
 }  // namespace lifeline

@@ -36,4 +36,8 @@ class SecretText {
 std::optional<SecretText> read_secret_file(const std::string& path, std::size_t max_bytes,
                                            std::string& error);
 
+// A file the configuration names that is not secret (an attestation, its signature): the
+// whole file if it is a regular file of at most `max_bytes`; `error` says why not.
+std::optional<std::string> read_named_file(const std::string& path, std::size_t max_bytes, std::string& error);
+
 }  // namespace lifeline

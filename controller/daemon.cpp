@@ -15,6 +15,7 @@
 #include <random>
 
 #include "config/loader.hpp"
+#include "config/secret_file.hpp"
 #include "controller/daemon_api.hpp"
 #include "controller/event_json.hpp"
 #include "controller/log.hpp"
@@ -260,8 +261,8 @@ struct Daemon::Impl : api::DaemonApi {
         v.reason = "no attestation configured";
       } else {
         std::string file_error, sig_error;
-        const auto file = trust::read_file(lc.attestation, 1 << 20, file_error);
-        const auto sig = trust::read_file(lc.attestation + ".minisig", 4096, sig_error);
+        const auto file = read_named_file(lc.attestation, 1 << 20, file_error);
+        const auto sig = read_named_file(lc.attestation + ".minisig", 4096, sig_error);
         const auto accepted = serials.count(lc.name) ? std::optional<std::uint64_t>(serials[lc.name]) : std::nullopt;
         if (!file) {
           v.reason = lc.attestation + ": " + file_error;

@@ -11,30 +11,6 @@
 
 namespace lifeline::trust {
 
-std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, std::string& error) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    error = std::string("cannot open: ") + std::strerror(errno);
-    return std::nullopt;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    error = "is not a regular file";
-    return std::nullopt;
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    error = "is larger than " + std::to_string(max_bytes) + " bytes";
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = std::string("cannot open: ") + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::map<std::string, std::uint64_t> load_serials(const std::string& path, std::string& error) {
   std::map<std::string, std::uint64_t> out;
   std::ifstream in(path);

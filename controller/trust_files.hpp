@@ -1,5 +1,4 @@
-// The files behind link trust (docs/trust.md): reading an attestation and its signature, and
-// the highest serial accepted per link, kept under /var/lib/lifeline so that an older
+// The daemon's state behind link trust (docs/trust.md): the highest serial accepted per link, kept under /var/lib/lifeline so that an older
 // attestation cannot be brought back (rollback protection) across restarts.
 #pragma once
 
@@ -10,9 +9,6 @@
 #include <string>
 
 namespace lifeline::trust {
-
-// The whole file if it is a regular file of at most `max_bytes`; `error` says why not.
-std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes, std::string& error);
 
 // "LINK SERIAL" lines. A file that does not exist yet is empty, not an error.
 std::map<std::string, std::uint64_t> load_serials(const std::string& path, std::string& error);

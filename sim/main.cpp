@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "config/loader.hpp"
+#include "config/secret_file.hpp"
+#include "links/attestation.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
@@ -47,8 +49,30 @@ int main(int argc, char** argv) {
   const auto scenario = lifeline::sim::load_scenario_file(scenario_path, *loaded.config);
   if (!scenario.scenario) return report_errors(scenario.errors);
 
+  // Trust decisions replay too: each link's attestation judged as lifelined would now
+  // (without the daemon's rollback state), said on stderr.
+  std::vector<lifeline::links::Trust> trust;
+  for (const auto& link : loaded.config->links) {
+    lifeline::links::TrustVerdict v;
+    if (!link.attestation.empty()) {
+      std::string error, sig_error;
+      const auto file = lifeline::read_named_file(link.attestation, 1 << 20, error);
+      const auto sig = lifeline::read_named_file(link.attestation + ".minisig", 4096, sig_error);
+      if (file) {
+        v = lifeline::links::evaluate_attestation(
+            *file, sig ? std::optional<std::string_view>(*sig) : std::nullopt, link.name, loaded.config->trust,
+            std::nullopt, std::chrono::system_clock::now());
+      }
+      if (!file) v.reason = link.attestation + ": " + error;
+      else if (!sig) v.reason = link.attestation + ".minisig: " + sig_error;
+      std::cerr << "lifeline-sim: link " << link.name << ": trust " << lifeline::links::to_string(v.trust) << ": "
+                << v.reason << "\n";
+    }
+    trust.push_back(v.trust);
+  }
+
   const auto started = std::chrono::steady_clock::now();
-  const auto result = lifeline::sim::simulate(*loaded.config, *scenario.scenario);
+  const auto result = lifeline::sim::simulate(*loaded.config, *scenario.scenario, trust);
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 

@@ -46,7 +46,7 @@ double sigma_for(Duration jitter) {
 
 class Simulation {
  public:
-  Simulation(const config::Config& config, const Scenario& scenario)
+  Simulation(const config::Config& config, const Scenario& scenario, const std::vector<links::Trust>& trust)
       : scenario_(scenario),
         model_(PolicyModel::compile(config)),
         engine_(model_),
@@ -74,7 +74,10 @@ class Simulation {
       }
     }
     inputs_.resize(config.links.size());
-    for (std::size_t l = 0; l < monitors_.size(); ++l) inputs_[l].status = &monitors_[l].status();
+    for (std::size_t l = 0; l < monitors_.size(); ++l) {
+      inputs_[l].status = &monitors_[l].status();
+      if (l < trust.size()) inputs_[l].trust = trust[l];
+    }
     generations_.assign(monitors_.size(), 0);
     health_.assign(monitors_.size(), Health::down);
     health_since_.assign(monitors_.size(), start);
@@ -317,8 +320,9 @@ Duration warm_up(const config::Config& config) {
   return kWarmUp + longest;
 }
 
-SimResult simulate(const config::Config& config, const Scenario& scenario) {
-  Simulation simulation(config, scenario);
+SimResult simulate(const config::Config& config, const Scenario& scenario,
+                   const std::vector<links::Trust>& trust) {
+  Simulation simulation(config, scenario, trust);
   return simulation.run();
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "links/link_state.hpp"
 #include "sim/scenario.hpp"
 
 namespace lifeline::sim {
@@ -58,6 +59,9 @@ struct SimResult {
 inline constexpr Duration kWarmUp = std::chrono::seconds(30);
 Duration warm_up(const config::Config& config);
 
-SimResult simulate(const config::Config& config, const Scenario& scenario);
+// `trust`: each link's trust (config order; lifeline-sim judges the attestations the config
+// names, docs/trust.md); empty: every link is unattested, as a link without an attestation.
+SimResult simulate(const config::Config& config, const Scenario& scenario,
+                   const std::vector<links::Trust>& trust = {});
 
 }  // namespace lifeline::sim

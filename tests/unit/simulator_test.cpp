@@ -138,6 +138,26 @@ TEST(Simulator, TimeOnAddsUpToTheDuration) {
 
 // ---- the shipped scenarios, with the shipped example config ----------------------------
 
+// Trust decisions replay too: with 5G violating, a class that requires attested links spends
+// the 5G outage scenario on LEO from the start, while one without the requirement uses 5G.
+TEST(Simulator, TrustKeepsAClassThatRequiresAttestationOffAViolatingLink) {
+  auto config = load_config("config/examples/base-gateway.yaml");
+  ASSERT_EQ(config.links[0].name, "5g");
+  ASSERT_EQ(config.links[1].name, "leo");
+  ASSERT_EQ(config.classes[0].name, "c2");
+  config.classes[0].require.trust = config::TrustRequirement::attested;
+  const auto scenario = load_scenario("lab/scenarios/5g-outage.yaml", config);
+  std::vector<links::Trust> trust(config.links.size(), links::Trust::attested);
+  trust[0] = links::Trust::violating;
+  const auto r = simulate(config, scenario, trust);
+  EXPECT_EQ(time_on(r, "c2", "5g"), Duration::zero());
+  EXPECT_EQ(time_on(r, "c2", "leo"), r.duration);
+  EXPECT_GT(time_on(r, "isr", "5g"), Duration::zero());
+  // Without the trust levels every link is unattested: c2 has nowhere to go (fail closed).
+  const auto unattested = simulate(config, scenario);
+  EXPECT_EQ(time_on(unattested, "c2", "blackhole"), unattested.duration);
+}
+
 TEST(ShippedScenarios, FiveGOutage) {
   const auto r = run("config/examples/base-gateway.yaml", "lab/scenarios/5g-outage.yaml");
   for (const char* cls : {"c2", "isr", "voice", "logistics"}) {
