@@ -55,6 +55,19 @@ struct ProbeConfig {
   friend bool operator==(const ProbeConfig&, const ProbeConfig&) = default;
 };
 
+// What a path-integrity finding does (docs/integrity.md): a violation quarantines the link
+// for classes that require integrity; a suspicion is reported and counted; ignore: neither.
+enum class Verdict : std::uint8_t { ignore, suspicion, violation };
+
+// Findings from the link's authenticated probes.
+struct PathIntegrityConfig {
+  // Replies refused before they could count: bad MAC, unknown key, a replay from another run.
+  Verdict auth_failures = Verdict::violation;
+  // Authenticated replies to no outstanding probe: duplicates, replies to probes never sent.
+  Verdict replays = Verdict::suspicion;
+  friend bool operator==(const PathIntegrityConfig&, const PathIntegrityConfig&) = default;
+};
+
 struct LinkConfig {
   std::string name;
   std::string interface;
@@ -71,6 +84,7 @@ struct LinkConfig {
   // The operator's signed vendor attestation (YAML; the minisign signature beside it, the
   // same path + ".minisig"). Empty: none, the link is `unattested`.
   std::string attestation;
+  PathIntegrityConfig path_integrity;
   friend bool operator==(const LinkConfig&, const LinkConfig&) = default;
 };
 
@@ -191,6 +205,13 @@ struct TrustConfig {
   friend bool operator==(const TrustConfig&, const TrustConfig&) = default;
 };
 
+struct IntegrityConfig {
+  // How long a violation keeps a link from the classes that require integrity (each new
+  // violation starts it again).
+  Duration quarantine = std::chrono::minutes(10);
+  friend bool operator==(const IntegrityConfig&, const IntegrityConfig&) = default;
+};
+
 struct Config {
   std::string source;  // file the config was read from, for messages
   std::string node;
@@ -203,6 +224,7 @@ struct Config {
   JournalConfig journal;
   DrillConfig drills;
   TrustConfig trust;
+  IntegrityConfig integrity;
 
   // Index of the link called `name`, or -1.
   int link_index(std::string_view name) const;

@@ -97,7 +97,7 @@ class ConfigParser {
       return std::nullopt;
     }
     if (!r_.map(root, "", {"node", "links", "classes", "dampening", "control", "events",
-                           "metrics", "journal", "drills", "trust"})) {
+                           "metrics", "journal", "drills", "trust", "integrity"})) {
       return std::nullopt;
     }
     config_.source = r_.file();
@@ -121,6 +121,15 @@ class ConfigParser {
     }
     if (r_.require(root, "classes", "")) parse_classes(YamlReader::get(root, "classes"));
     parse_operations(root);
+    if (auto i = YamlReader::get(root, "integrity"); !YamlReader::is_null(i)) {
+      if (r_.map(i, "integrity", {"quarantine"})) {
+        if (auto q = YamlReader::get(i, "quarantine"); q.IsDefined()) {
+          if (auto d = r_.duration(q, "integrity.quarantine", std::chrono::seconds(1), std::chrono::hours(24 * 7))) {
+            config_.integrity.quarantine = *d;
+          }
+        }
+      }
+    }
     const auto trust = YamlReader::get(root, "trust");
     if (!YamlReader::is_null(trust)) parse_trust(trust);
     // An attestation nobody may sign can never count: say so now, not at 3 a.m.
@@ -438,7 +447,7 @@ class ConfigParser {
                   Positioned& over) {
     if (!r_.map(n, path,
                 {"name", "interface", "gateway", "gateway6", "kind", "capacity", "risk_groups",
-                 "carried_over", "detect", "sla", "probes", "quorum", "attestation"})) {
+                 "carried_over", "detect", "sla", "probes", "quorum", "attestation", "path_integrity"})) {
       return false;
     }
     // A link with errors is still kept (the Config is refused anyway), so that classes that
@@ -551,6 +560,23 @@ class ConfigParser {
       if (auto v = r_.integer(q, member(path, "quorum"), 1, count,
                               counted ? "the number of probes of this link" : "")) {
         link.quorum = static_cast<std::uint32_t>(*v);
+      }
+    }
+    if (auto pi = YamlReader::get(n, "path_integrity"); !YamlReader::is_null(pi)) {
+      const auto ppath = member(path, "path_integrity");
+      if (r_.map(pi, ppath, {"auth_failures", "replays"})) {
+        auto verdict = [&](const char* key, Verdict& out) {
+          if (auto v = YamlReader::get(pi, key); v.IsDefined()) {
+            if (auto x = r_.choice<Verdict>(v, member(ppath, key),
+                                            {{"violation", Verdict::violation},
+                                             {"suspicion", Verdict::suspicion},
+                                             {"ignore", Verdict::ignore}})) {
+              out = *x;
+            }
+          }
+        };
+        verdict("auth_failures", link.path_integrity.auth_failures);
+        verdict("replays", link.path_integrity.replays);
       }
     }
     if (auto a = YamlReader::get(n, "attestation"); !YamlReader::is_null(a)) {
@@ -883,7 +909,7 @@ class ConfigParser {
     }
     if (auto req = YamlReader::get(n, "require"); !YamlReader::is_null(req)) {
       const std::string rpath = member(path, "require");
-      if (r_.map(req, rpath, {"rtt", "jitter", "loss", "trust"})) {
+      if (r_.map(req, rpath, {"rtt", "jitter", "loss", "trust", "integrity"})) {
         if (auto v = YamlReader::get(req, "rtt"); v.IsDefined()) {
           cls.require.rtt = r_.duration(v, member(rpath, "rtt"), 100us, 60s);
         }
@@ -899,6 +925,9 @@ class ConfigParser {
                                                     {"attested", TrustRequirement::attested}})) {
             cls.require.trust = *t;
           }
+        }
+        if (auto v = YamlReader::get(req, "integrity"); v.IsDefined()) {
+          if (auto b = r_.boolean(v, member(rpath, "integrity"))) cls.require.integrity = *b;
         }
       }
     }

@@ -85,6 +85,14 @@ json link_json(const snapshot::Link& l) {
             {"quarantined", nullptr},
             {"trust", l.trust},
             {"trust_reason", l.trust_reason},
+            {"findings",
+             [&] {
+               json out = json::array();
+               for (const auto& fnd : l.findings) {
+                 out.push_back({{"rule", fnd.rule}, {"verdict", fnd.verdict}, {"count", fnd.count}});
+               }
+               return out;
+             }()},
             {"dampening", {{"suppressed", l.suppressed}, {"penalty", l.penalty}}}};
   if (l.drained_until) {
     j["drained"] = {{"until", to_rfc3339(*l.drained_until)}, {"reason", l.drain_reason}, {"by", l.drained_by}};

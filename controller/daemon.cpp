@@ -131,6 +131,12 @@ struct Daemon::Impl : api::DaemonApi {
     // Vendor attestation (refresh_trust); the policy reads it through LinkInput::trust.
     links::Trust trust = links::Trust::unattested;
     std::string trust_reason = "no attestation configured";
+    // Integrity quarantine (path_finding); the policy reads it through LinkInput::admin.
+    std::optional<TimePoint> quarantined_until;
+    std::string quarantine_reason;
+    // Findings by (rule, verdict), and when each rule last reported one (rate limit).
+    std::map<std::pair<std::string, std::string>, std::uint64_t> findings;
+    std::map<std::string, TimePoint> last_finding;
     // Time spent in each health state (index: links::Health), up to health_since.
     std::array<Duration, 3> time_in{};
     TimePoint health_since{};
@@ -239,6 +245,48 @@ struct Daemon::Impl : api::DaemonApi {
     io.run();
     operations.clear();  // control server, publisher, exporter go before the state they read
     return exit_code;
+  }
+
+  // ---- path integrity (docs/integrity.md) -------------------------------------------------
+  // A probe reply that someone forged or replayed. Every one is counted; a finding is
+  // reported (logged, evented, journaled) at most once per rule and link every 10 s, and a
+  // violation (re)starts the link's quarantine for classes that require integrity, deciding
+  // at once: those classes leave the link in this turn of the loop.
+  void path_finding(Link& link, const std::string& rule, config::Verdict verdict, const std::string& evidence,
+                    TimePoint at) {
+    if (verdict == config::Verdict::ignore) return;
+    const bool violation = verdict == config::Verdict::violation;
+    const std::string verdict_name = violation ? "violation" : "suspicion";
+    ++link.findings[{rule, verdict_name}];
+    const auto last_seen = link.last_finding.find(rule);
+    const bool quiet = last_seen != link.last_finding.end() && at - last_seen->second < std::chrono::seconds(10);
+    if (!quiet) link.last_finding[rule] = at;
+    if (violation) {
+      const bool was_quarantined = link.quarantined_until && *link.quarantined_until > at;
+      link.quarantined_until = at + config.integrity.quarantine;
+      if (!was_quarantined || !quiet) {
+        link.quarantine_reason = "path: " + rule + ": " + evidence + " at " + api::to_rfc3339(wall(at));
+      }
+      const auto l = static_cast<std::size_t>(config.link_index(link.config.name));
+      inputs[l].admin.quarantined_until = link.quarantined_until;
+      inputs[l].admin.quarantine_reason = link.quarantine_reason;
+      if (!was_quarantined) {
+        log::warning("link " + link.config.name + ": quarantined until " + api::to_rfc3339(wall(*link.quarantined_until)) +
+                     " for classes that require integrity: " + rule + ": " + evidence);
+      }
+    }
+    if (quiet) {
+      if (violation) decide(at);
+      return;
+    }
+    if (!violation) log::warning("link " + link.config.name + ": suspicion: " + rule + ": " + evidence);
+    // Published after the routes it causes are replaced, as a link change is.
+    emit_after_switch(events::finding(config.node, link.config.name, rule, verdict_name, evidence,
+                                      violation ? std::optional<SystemTime>(wall(*link.quarantined_until))
+                                                : std::nullopt,
+                                      wall(at)));
+    if (violation) decide(at);
+    flush_after_switch();
   }
 
   // ---- trust: vendor attestations (docs/trust.md) ----------------------------------------
@@ -505,6 +553,11 @@ struct Daemon::Impl : api::DaemonApi {
                           "link " + link.config.name + ": reply from " +
                               link.monitor->target_name(target) + " rejected (" +
                               probes::to_string(r.status) + "); it does not count as alive");
+      if (r.status != probes::ReplyStatus::malformed) {
+        path_finding(link, "auth_failure", link.config.path_integrity.auth_failures,
+                     std::string(probes::to_string(r.status)) + " reply from " + link.monitor->target_name(target),
+                     r.at);
+      }
       return;
     }
     const auto verdict = link.monitor->on_probe_reply(target, r.seq, r.at);
@@ -513,6 +566,9 @@ struct Daemon::Impl : api::DaemonApi {
         break;
       case links::ReplyVerdict::duplicate:
         ++c.duplicate;
+        path_finding(link, "replay", link.config.path_integrity.replays,
+                     "a second reply to probe " + std::to_string(r.seq) + " from " + link.monitor->target_name(target),
+                     r.at);
         break;
       case links::ReplyVerdict::late:
         ++c.late;
@@ -523,6 +579,10 @@ struct Daemon::Impl : api::DaemonApi {
                                                      link.monitor->target_name(target) +
                                                      " to a probe never sent (seq " +
                                                      std::to_string(r.seq) + ")");
+        path_finding(link, "replay", link.config.path_integrity.replays,
+                     "a reply to probe " + std::to_string(r.seq) + ", never sent, from " +
+                         link.monitor->target_name(target),
+                     r.at);
         break;
     }
     after_link_event(link, r.at);
@@ -585,6 +645,8 @@ struct Daemon::Impl : api::DaemonApi {
       inputs[l].admin.drained_until = links[l]->drained_until;
       inputs[l].admin.drain_reason = links[l]->drain_reason;
       inputs[l].trust = links[l]->trust;
+      inputs[l].admin.quarantined_until = links[l]->quarantined_until;
+      inputs[l].admin.quarantine_reason = links[l]->quarantine_reason;
     }
   }
 
@@ -893,6 +955,19 @@ struct Daemon::Impl : api::DaemonApi {
         next_links[l]->monitor->set_watches(next_model->watches[l], at);
       } else {
         next_links[l] = std::move(fresh[l]);
+        // A link whose probing changed is new to the monitor, not to the operator: its drain,
+        // its quarantine and its findings carry over by name.
+        const int old = model->link_index(next.links[l].name);
+        if (old >= 0 && links[static_cast<std::size_t>(old)]) {
+          const Link& was = *links[static_cast<std::size_t>(old)];
+          Link& now_link = *next_links[l];
+          now_link.drained_until = was.drained_until;
+          now_link.drain_reason = was.drain_reason;
+          now_link.drained_by = was.drained_by;
+          now_link.quarantined_until = was.quarantined_until;
+          now_link.quarantine_reason = was.quarantine_reason;
+          now_link.findings = was.findings;
+        }
         start_link(*next_links[l], at);
       }
     }
@@ -1087,6 +1162,7 @@ struct Daemon::Impl : api::DaemonApi {
       }
       out.trust = links::to_string(inputs[l].trust);
       out.trust_reason = link.trust_reason;
+      for (const auto& [key, count] : link.findings) out.findings.push_back({key.first, key.second, count});
       if (l < last.state.dampening.size()) {
         out.suppressed = last.state.dampening[l].suppressed;
         out.penalty = last.state.dampening[l].penalty;

@@ -74,6 +74,14 @@ ops::Event trust_change(const std::string& node, const std::string& link, const 
   return make("trust", node, at, {{"link", link}, {"from", from}, {"to", to}, {"reason", reason}}, {}, link);
 }
 
+ops::Event finding(const std::string& node, const std::string& link, const std::string& rule,
+                   const std::string& verdict, const std::string& evidence,
+                   const std::optional<Time>& quarantined_until, Time at) {
+  json body = {{"link", link}, {"rule", rule}, {"verdict", verdict}, {"evidence", evidence}};
+  body["quarantined_until"] = quarantined_until ? json(api::to_rfc3339(*quarantined_until)) : json(nullptr);
+  return make("finding", node, at, std::move(body), {}, link);
+}
+
 ops::Event daemon_step(const std::string& node, const std::string& step,
                        const std::string& version, Time at) {
   return make("daemon", node, at, {{"step", step}, {"version", version}});

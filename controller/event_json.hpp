@@ -31,6 +31,11 @@ ops::Event drill_step(const std::string& node, const std::string& id, const std:
 // vendor): kind "trust".
 ops::Event trust_change(const std::string& node, const std::string& link, const std::string& from,
                         const std::string& to, const std::string& reason, Time at);
+// A path-integrity finding (docs/integrity.md): kind "finding"; `quarantined_until` for a
+// violation.
+ops::Event finding(const std::string& node, const std::string& link, const std::string& rule,
+                   const std::string& verdict, const std::string& evidence,
+                   const std::optional<Time>& quarantined_until, Time at);
 ops::Event daemon_step(const std::string& node, const std::string& step,
                        const std::string& version, Time at);
 

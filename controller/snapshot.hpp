@@ -57,6 +57,13 @@ struct Link {
   std::string drained_by;
   std::optional<SystemTime> quarantined_until;
   std::string quarantine_reason;
+  // Path-integrity findings by rule and verdict since the daemon started.
+  struct Finding {
+    std::string rule;     // auth_failure | replay
+    std::string verdict;  // violation | suspicion
+    std::uint64_t count = 0;
+  };
+  std::vector<Finding> findings;
   std::string trust = "unattested";
   std::string trust_reason;  // why, from the attestation check
   bool suppressed = false;  // RFC 2439 dampening

@@ -270,6 +270,10 @@ void add_links(Families& f, const snapshot::Daemon& d, snapshot::SystemTime now)
                              "1 while the link is suppressed by flap dampening (RFC 2439)");
   auto& penalty = f.gauge("lifeline_link_dampening_penalty",
                           "The link's current flap dampening penalty (RFC 2439 figure of merit)");
+  auto& findings = f.counter("lifeline_link_findings_total",
+                             "Path-integrity findings on the link (forged or replayed probe replies) by "
+                             "rule and verdict: a violation quarantines the link for classes that require "
+                             "integrity, a suspicion is only reported");
   auto& trust = f.gauge("lifeline_link_trust",
                         "1 for the link's current trust level (attested, unattested, "
                         "violating), 0 for the others");
@@ -277,6 +281,9 @@ void add_links(Families& f, const snapshot::Daemon& d, snapshot::SystemTime now)
   for (const auto& l : d.links) {
     const Labels link = {{"link", l.name}};
     info.add({{"link", l.name}, {"interface", l.interface}, {"kind", l.kind}}, 1);
+    for (const auto& fnd : l.findings) {
+      findings.add({{"link", l.name}, {"rule", fnd.rule}, {"verdict", fnd.verdict}}, as_double(fnd.count));
+    }
     one_hot(state, link, "state", kHealthStates, l.health);
     changed.add(link, seconds_since_epoch(l.since));
     in_state.add(link, std::max(0.0, std::chrono::duration<double>(now - l.since).count()));

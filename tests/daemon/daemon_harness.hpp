@@ -30,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 
 struct FakeNetwork {
   std::atomic<bool> blackhole_5g{false};
+  // On 5G, beside each genuine reply: a forged one (a bad MAC), or the genuine one twice.
+  std::atomic<bool> forge_5g{false};
+  std::atomic<bool> duplicate_5g{false};
   std::atomic<int> probers_created{0};
   std::atomic<std::uint64_t> probes_sent{0};
 };
@@ -46,9 +49,12 @@ class FakeProber : public probes::Prober {
     if (spec_.interface == "wwan0" && net_.blackhole_5g) return;
     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(2));
     std::weak_ptr<bool> alive = alive_;
-    timer->async_wait([this, timer, seq, alive](const boost::system::error_code& ec) {
+    const bool on_5g = spec_.interface == "wwan0";
+    timer->async_wait([this, timer, seq, alive, on_5g](const boost::system::error_code& ec) {
       if (ec || !alive.lock() || !*alive.lock()) return;
+      if (on_5g && net_.forge_5g) handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::bad_mac, 64});
       handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::ok, 64});
+      if (on_5g && net_.duplicate_5g) handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::ok, 64});
     });
   }
   const probes::ProberStats& stats() const override { return stats_; }

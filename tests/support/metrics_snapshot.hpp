@@ -61,6 +61,7 @@ inline snapshot::Daemon synthetic_daemon(snapshot::SystemTime now) {
   g5.unknown_seq = 13;
   g5.quarantined_until = now + 5min;
   g5.quarantine_reason = "replayed probe replies";
+  g5.findings = {{"auth_failure", "violation", 8}, {"replay", "suspicion", 20}};
   g5.trust = "attested";
   g5.suppressed = true;
   g5.penalty = 2500;

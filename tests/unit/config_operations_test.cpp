@@ -170,5 +170,32 @@ classes:
   EXPECT_NE(bad.errors[0].message.find("any"), std::string::npos) << bad.errors[0].to_string();
 }
 
+TEST(ConfigIntegrity, QuarantinePathIntegrityAndTheClassRequirement) {
+  const auto r = load_config_text(R"(node: t
+links:
+  - { name: 5g, interface: wwan0, kind: cellular, probes: [{type: icmp, target: 198.19.0.1}],
+      path_integrity: { auth_failures: suspicion, replays: violation } }
+classes:
+  - { name: c2, precedence: flash, match: {dscp: [ef]}, links: [5g], when_none: blackhole,
+      require: { integrity: true } }
+integrity: { quarantine: 30m }
+)",
+                                  "i.yaml");
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->links[0].path_integrity.auth_failures, Verdict::suspicion);
+  EXPECT_EQ(r.config->links[0].path_integrity.replays, Verdict::violation);
+  EXPECT_TRUE(r.config->classes[0].require.integrity);
+  EXPECT_EQ(r.config->integrity.quarantine, std::chrono::minutes(30));
+  const auto d = load("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d.config->links[0].path_integrity.auth_failures, Verdict::violation);
+  EXPECT_EQ(d.config->links[0].path_integrity.replays, Verdict::suspicion);
+  EXPECT_FALSE(d.config->classes[0].require.integrity);
+  EXPECT_EQ(d.config->integrity.quarantine, std::chrono::minutes(10));
+  expect_error("integrity: { quarantine: 0s }\n", 6, "out of range");
+  expect_error("integrity: { quarantine: 10m, expiry: 1h }\n", 6, "unknown key 'expiry'");
+}
+
 }  // namespace
 }  // namespace lifeline::config

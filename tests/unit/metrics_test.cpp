@@ -261,6 +261,9 @@ TEST(MetricFamilies, AdminOverlaysAndTrust) {
   EXPECT_EQ(value(f, "lifeline_link_trust", {{"link", "5g"}, {"trust", "attested"}}), 1);
   EXPECT_EQ(value(f, "lifeline_link_trust", {{"link", "5g"}, {"trust", "unattested"}}), 0);
   EXPECT_EQ(value(f, "lifeline_link_trust", {{"link", "leo"}, {"trust", "unattested"}}), 1);
+  EXPECT_EQ(value(f, "lifeline_link_findings_total", {{"link", "5g"}, {"rule", "auth_failure"}, {"verdict", "violation"}}),
+            8);
+  EXPECT_EQ(value(f, "lifeline_link_findings_total", {{"link", "5g"}, {"rule", "replay"}, {"verdict", "suspicion"}}), 20);
 }
 
 TEST(MetricFamilies, ClassTargetsSwitchesAndPins) {

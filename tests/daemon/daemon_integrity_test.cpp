@@ -1,0 +1,82 @@
+// Path integrity in the running daemon (docs/integrity.md), against the fake network: forged
+// probe replies on 5G are a violation that quarantines it for classes that require integrity
+// (C2 leaves in that turn, bulk stays), reported once per 10 s as a `finding` event and
+// counted; the quarantine ends by itself and C2 returns; replayed replies are a suspicion by
+// default: reported and counted, nothing moves.
+#include "daemon_harness.hpp"
+
+namespace lifeline::daemon {
+namespace {
+
+using namespace testing;
+
+std::string integrity_config(const std::string& extra_5g = "") {
+  std::string yaml = kConfig;
+  if (!extra_5g.empty()) yaml.insert(yaml.find("  - name: leo"), extra_5g);
+  yaml.replace(yaml.find("when_none: blackhole"), 20, "when_none: blackhole, require: { integrity: true }");
+  return yaml + "integrity: { quarantine: 1s }\n";
+}
+
+std::uint64_t findings(const snapshot::Link& l, const std::string& rule, const std::string& verdict) {
+  for (const auto& f : l.findings) {
+    if (f.rule == rule && f.verdict == verdict) return f.count;
+  }
+  return 0;
+}
+
+bool settled(DaemonHarness& h) { return h.class_on(0, "wwan0") && h.class_on(1, "wwan0"); }
+
+TEST(DaemonIntegrity, ForgedRepliesQuarantineTheLinkForClassesThatRequireIntegrity) {
+  DaemonHarness h(integrity_config(), std::nullopt, {.faults = false, .journal = false, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  h.net.forge_5g = true;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0"); }));
+  EXPECT_TRUE(h.class_on(1, "wwan0")) << "bulk does not require integrity: it stays";
+  auto s = h.snapshot();
+  ASSERT_TRUE(s && s->links[0].quarantined_until);
+  EXPECT_NE(s->links[0].quarantine_reason.find("path: auth_failure: bad MAC reply from"), std::string::npos)
+      << s->links[0].quarantine_reason;
+  EXPECT_EQ(s->links[0].health, "up") << "genuine replies still arrive: the link is healthy, not trusted";
+  EXPECT_TRUE(h.events_->has("finding", "\"verdict\":\"violation\""));
+  // Every forged reply counts; the report is rate limited (one event per rule per 10 s).
+  ASSERT_TRUE(h.eventually([&] { return findings(h.snapshot()->links[0], "auth_failure", "violation") > 20; }));
+  std::size_t reported = 0;
+  for (const auto& e : h.events_->events()) reported += e.kind == "finding";
+  EXPECT_EQ(reported, 1u);
+  const auto explain = h.control(R"({"version":1,"command":"explain","class":"c2"})");
+  EXPECT_NE(explain.find("quarantined"), std::string::npos) << explain;
+
+  // The forger stops: the quarantine (1 s here) runs out, and C2 returns after its failback.
+  h.net.forge_5g = false;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0"); }, std::chrono::seconds(8)));
+  s = h.snapshot();
+  EXPECT_FALSE(s->links[0].quarantined_until);
+}
+
+TEST(DaemonIntegrity, ReplayedRepliesAreASuspicionByDefault) {
+  DaemonHarness h(integrity_config(), std::nullopt, {.faults = false, .journal = false, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  h.net.duplicate_5g = true;
+  ASSERT_TRUE(h.eventually([&] { return findings(h.snapshot()->links[0], "replay", "suspicion") > 10; }));
+  EXPECT_TRUE(h.events_->has("finding", "\"verdict\":\"suspicion\""));
+  EXPECT_TRUE(h.class_on(0, "wwan0")) << "a suspicion moves nothing";
+  EXPECT_FALSE(h.snapshot()->links[0].quarantined_until);
+}
+
+TEST(DaemonIntegrity, RulesAreConfigurablePerLink) {
+  // Replays made a violation, forgeries ignored.
+  DaemonHarness h(integrity_config("    path_integrity: { auth_failures: ignore, replays: violation }\n"), std::nullopt,
+                  {.faults = false, .journal = false, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  h.net.forge_5g = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(h.class_on(0, "wwan0"));
+  EXPECT_EQ(findings(h.snapshot()->links[0], "auth_failure", "violation"), 0u);
+  h.net.forge_5g = false;
+  h.net.duplicate_5g = true;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0"); }));
+  EXPECT_NE(h.snapshot()->links[0].quarantine_reason.find("path: replay: a second reply to probe"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lifeline::daemon
