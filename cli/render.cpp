@@ -440,6 +440,8 @@ std::optional<SystemTime> parse_time(const std::string& s) {
     rest = rest.substr(digits);
   }
   if (rest != "Z") return std::nullopt;
+  // A 64-bit nanosecond clock holds about 292 years either side of 1970.
+  if (tm.tm_year < 1970 || tm.tm_year > 2200) return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   const std::time_t t = ::timegm(&tm);

@@ -137,6 +137,9 @@ std::optional<SystemTime> parse_utc_time(std::string_view text) {
       !number(17, 2, s) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
     return std::nullopt;
   }
+  // system_clock counts nanoseconds in 64 bits: about 292 years either side of 1970. Years
+  // outside 1970-2200 are no date an attestation or an event carries (found by the fuzzer).
+  if (y < 1970 || y > 2200) return std::nullopt;
   std::chrono::nanoseconds fraction{0};
   const auto rest = text.substr(19, text.size() - 20);
   if (!rest.empty()) {

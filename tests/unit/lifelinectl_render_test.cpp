@@ -29,6 +29,7 @@ TEST(LifelinectlRender, ParsesTheApiTimes) {
   EXPECT_FALSE(parse_time("2026-11-29 12:00:00Z"));
   EXPECT_FALSE(parse_time("2026-11-29T12:00:00.123"));
   EXPECT_FALSE(parse_time("yesterday"));
+  EXPECT_FALSE(parse_time("1014-01-01T00:00:00Z"));  // beyond a nanosecond clock: refused, not wrapped
 }
 
 TEST(LifelinectlRender, LinksTableFromShortAndFullForms) {
