@@ -36,7 +36,8 @@ namespace {
 // successful one, where the caller takes it over.
 std::optional<std::vector<char>> read_regular(const std::string& path, std::size_t max_bytes, bool secret,
                                               std::string& error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: a FIFO in the file's place must not block the event loop in open().
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     error = std::string("cannot open: ") + std::strerror(errno);
     return std::nullopt;

@@ -261,8 +261,9 @@ struct Daemon::Impl : api::DaemonApi {
     const auto last_seen = link.last_finding.find(rule);
     const bool quiet = last_seen != link.last_finding.end() && at - last_seen->second < std::chrono::seconds(10);
     if (!quiet) link.last_finding[rule] = at;
+    const bool was_quarantined_before = link.quarantined_until && *link.quarantined_until > at;
     if (violation) {
-      const bool was_quarantined = link.quarantined_until && *link.quarantined_until > at;
+      const bool was_quarantined = was_quarantined_before;
       link.quarantined_until = at + config.integrity.quarantine;
       if (!was_quarantined || !quiet) {
         link.quarantine_reason = "path: " + rule + ": " + evidence + " at " + api::to_rfc3339(wall(at));
@@ -276,7 +277,9 @@ struct Daemon::Impl : api::DaemonApi {
       }
     }
     if (quiet) {
-      if (violation) decide(at);
+      // An extended quarantine needs no decision: the policy wakes at the old expiry and
+      // finds the new one. Only a quarantine that starts moves classes.
+      if (violation && !was_quarantined_before) decide(at);
       return;
     }
     if (!violation) log::warning("link " + link.config.name + ": suspicion: " + rule + ": " + evidence);
@@ -285,7 +288,7 @@ struct Daemon::Impl : api::DaemonApi {
                                       violation ? std::optional<SystemTime>(wall(*link.quarantined_until))
                                                 : std::nullopt,
                                       wall(at)));
-    if (violation) decide(at);
+    if (violation && !was_quarantined_before) decide(at);
     flush_after_switch();
   }
 
@@ -296,7 +299,17 @@ struct Daemon::Impl : api::DaemonApi {
   bool refresh_trust(TimePoint t) {
     std::string error;
     auto serials = trust::load_serials(config.trust.state, error);
-    if (!error.empty()) log::warning("attestation serials: " + error);
+    // Rollback protection fails closed: with the serials unreadable (and none known from
+    // earlier in this run), no attestation is accepted, and nothing is written over them.
+    bool serials_unknown = false;
+    if (!error.empty()) {
+      log::warning("attestation serials: " + error);
+      if (known_serials) {
+        serials = *known_serials;
+      } else {
+        serials_unknown = true;
+      }
+    }
     bool serials_changed = false;
     bool changed = false;
     std::optional<SystemTime> next;
@@ -312,7 +325,9 @@ struct Daemon::Impl : api::DaemonApi {
         const auto file = read_named_file(lc.attestation, 1 << 20, file_error);
         const auto sig = read_named_file(lc.attestation + ".minisig", 4096, sig_error);
         const auto accepted = serials.count(lc.name) ? std::optional<std::uint64_t>(serials[lc.name]) : std::nullopt;
-        if (!file) {
+        if (serials_unknown) {
+          v.reason = "the accepted serials (" + config.trust.state + ") cannot be read: " + error;
+        } else if (!file) {
           v.reason = lc.attestation + ": " + file_error;
         } else {
           v = links::evaluate_attestation(*file, sig ? std::optional<std::string_view>(*sig) : std::nullopt,
@@ -338,13 +353,18 @@ struct Daemon::Impl : api::DaemonApi {
       lk.trust = v.trust;
       lk.trust_reason = v.reason;
     }
+    if (!serials_unknown) known_serials = serials;
     if (serials_changed && !trust::save_serials(config.trust.state, serials, error)) {
       log::warning("cannot save the accepted attestation serials (rollback protection): " + error);
     }
     trust_timer.cancel();
-    if (next) {
+    {
+      if (!next) next = wall_now + std::chrono::minutes(5);
       // A second late rather than early: at the instant itself the verdict has not changed yet.
-      const auto in = std::chrono::duration_cast<Duration>(*next - wall_now) + std::chrono::seconds(1);
+      // At most 5 minutes: the wall clock may be stepped meanwhile (NTP after a boot with a
+      // stale clock), and a re-check is cheap.
+      const auto in = std::min<Duration>(std::chrono::duration_cast<Duration>(*next - wall_now) + std::chrono::seconds(1),
+                                         std::chrono::minutes(5));
       trust_timer.expires_at(t + std::max(in, Duration::zero()));
       trust_timer.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
@@ -352,7 +372,8 @@ struct Daemon::Impl : api::DaemonApi {
         if (refresh_trust(at)) decide(at);
       });
     }
-    if (changed) rebuild_inputs();
+    // Only the trust: a full rebuild_inputs() would also undo a simulated drill's failure.
+    for (std::size_t l = 0; l < links.size() && l < inputs.size(); ++l) inputs[l].trust = links[l]->trust;
     return changed;
   }
 
@@ -440,6 +461,7 @@ struct Daemon::Impl : api::DaemonApi {
     emit(events::daemon_step(config.node, "stopping", LIFELINE_VERSION_STRING, std::chrono::system_clock::now()));
     links.clear();  // probers close their sockets; their handlers see alive == false
     signals.cancel();
+    trust_timer.cancel();
     wakeup_timer.cancel();
     reconcile_timer.cancel();
     settle_timer.cancel();
@@ -967,6 +989,9 @@ struct Daemon::Impl : api::DaemonApi {
           now_link.quarantined_until = was.quarantined_until;
           now_link.quarantine_reason = was.quarantine_reason;
           now_link.findings = was.findings;
+          now_link.last_finding = was.last_finding;
+          now_link.trust = was.trust;
+          now_link.trust_reason = was.trust_reason;
         }
         start_link(*next_links[l], at);
       }
@@ -1573,6 +1598,7 @@ struct Daemon::Impl : api::DaemonApi {
   asio::steady_timer watchdog_timer;
   asio::steady_timer retention_timer;
   asio::steady_timer trust_timer;
+  std::optional<std::map<std::string, std::uint64_t>> known_serials;  // refresh_trust
   std::unique_ptr<policy::PolicyModel> model;
   std::unique_ptr<policy::PolicyEngine> engine;
   std::vector<std::unique_ptr<Link>> links;

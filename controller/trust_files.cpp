@@ -1,5 +1,6 @@
 #include "controller/trust_files.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ std::map<std::string, std::uint64_t> load_serials(const std::string& path, std::
     }
     out[link] = serial;
   }
+  if (in.bad()) error = path + ": cannot be read";
   return out;
 }
 
@@ -49,6 +51,12 @@ bool save_serials(const std::string& path, const std::map<std::string, std::uint
       error = tmp + ": write failed";
       return false;
     }
+  }
+  // On the disk before the rename: after a power loss the file is the old one or the new
+  // one, never an empty one (which would turn rollback protection off).
+  if (const int fd = ::open(tmp.c_str(), O_WRONLY | O_CLOEXEC); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     error = path + ": " + std::strerror(errno);

@@ -202,7 +202,8 @@ std::optional<Attestation> parse_attestation(std::string_view yaml, std::string&
       !time("issued", a.issued) || !time("not_before", a.not_before) || !time("expires", a.expires)) {
     return std::nullopt;
   }
-  if (serial.empty() || serial.size() > 18 || !std::all_of(serial.begin(), serial.end(), ::isdigit)) {
+  if (serial.empty() || serial.size() > 18 ||
+      !std::all_of(serial.begin(), serial.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
     error = where(root["serial"]) + "'serial' must be a whole number";
     return std::nullopt;
   }
@@ -261,7 +262,6 @@ TrustVerdict evaluate_attestation(std::string_view file, std::optional<std::stri
     v.reason = what + ": rollback (serial " + std::to_string(*last_serial) + " was accepted before)";
     return v;
   }
-  v.accepted_serial = a->serial;
   if (now < a->not_before) {
     v.reason = what + ", not valid before " + date_text(a->not_before);
     v.next_change = a->not_before;
@@ -273,6 +273,9 @@ TrustVerdict evaluate_attestation(std::string_view file, std::optional<std::stri
     v.attestation = std::move(a);
     return v;
   }
+  // Remembered only once in force: an attestation deployed before its not_before must not
+  // turn the one still in force into a "rollback".
+  v.accepted_serial = a->serial;
   v.next_change = a->expires;
   std::vector<std::string> banned;
   for (const auto& e : a->equipment) {

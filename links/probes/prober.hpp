@@ -46,6 +46,9 @@ struct ProberStats {
   std::uint64_t wrong_session = 0;
   std::uint64_t malformed = 0;
   std::uint64_t receive_errors = 0;
+  // Datagrams from another address or port than the target: dropped unread. Only someone on
+  // the path can answer as the target; anyone else's packet is noise, not a finding.
+  std::uint64_t stray = 0;
 };
 
 struct ProbeSpec {

@@ -66,6 +66,10 @@ class UdpEchoProber final : public Prober {
   void on_datagram(const Datagram& d) {
     const TimePoint at = spec_.clock();  // first: the arrival instant is what RTT measures
     ++stats_.received;
+    if (d.from.address != target_.address || d.from.port != target_.port) {
+      ++stats_.stray;
+      return;
+    }
     // (A truncated datagram is longer than a reply: malformed.)
     const auto c = udp_echo::classify_reply(d.bytes, key_, spec_.session);
     switch (c.status) {

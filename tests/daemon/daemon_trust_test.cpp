@@ -101,6 +101,23 @@ TEST_F(DaemonTrust, ClassesThatRequireAttestedLinksFollowTheAttestations) {
   EXPECT_TRUE(h.class_on(1, "wwan0"));  // bulk does not care
 }
 
+// Rollback protection fails closed: if the accepted serials cannot be read, no attestation
+// counts (and nothing is written over them).
+TEST_F(DaemonTrust, UnreadableSerialsAcceptNoAttestation) {
+  attest("5g", 7, "Nokia");
+  attest("leo", 3, "Nokia");
+  fs::create_directories(dir_ / "serials");  // a directory where the file should be
+  DaemonHarness h(config(), std::nullopt, {.faults = false, .journal = false, .events = true});
+  ASSERT_TRUE(h.eventually([&] {
+    const auto s = h.snapshot();
+    return s && s->settled && s->classes[0].target.kind == "blackhole" && h.class_on(1, "wwan0");
+  }));
+  const auto s = h.snapshot();
+  EXPECT_EQ(s->links[0].trust, "unattested");
+  EXPECT_NE(s->links[0].trust_reason.find("cannot be read"), std::string::npos) << s->links[0].trust_reason;
+  EXPECT_TRUE(fs::is_directory(dir_ / "serials"));
+}
+
 TEST_F(DaemonTrust, WithoutAnyAttestedLinkAFailClosedClassIsBlackHoled) {
   attest("5g", 1, "ZTE");  // not untrusted here, but leo's signature is broken below
   attest("leo", 1, "Huawei");

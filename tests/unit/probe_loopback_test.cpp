@@ -4,7 +4,9 @@
 // pending, or from its own handler), and send errors that are counted, not thrown.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <chrono>
 #include <functional>
 #include <vector>
@@ -93,6 +95,32 @@ TEST_F(ProbeLoopback, RepliesComeBackAuthenticatedV6) {
   ASSERT_TRUE(run_until(io_, [&] { return replies_.size() == 1; }));
   EXPECT_EQ(replies_[0].status, ReplyStatus::ok);
   EXPECT_EQ(replies_[0].ttl, 64) << "hop limit";
+}
+
+// Only the target can answer: a datagram from another port (or address) is dropped unread and
+// counted as stray, so nobody off the path can make the prober report forged replies (which
+// are path-integrity findings, docs/integrity.md).
+TEST_F(ProbeLoopback, DatagramsFromAnotherEndpointThanTheTargetAreStray) {
+  using boost::asio::ip::udp;
+  udp::socket target(io_, udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  udp::socket other(io_, udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  target_ = Endpoint{IpAddress::v4({127, 0, 0, 1}), target.local_endpoint().port(), 0};
+  auto prober = make_udp_echo_prober(io_, spec(), [&](const Received& r) { replies_.push_back(r); });
+  prober->send(1);
+  std::array<std::uint8_t, 256> request{};
+  udp::endpoint prober_at;
+  const auto n = target.receive_from(boost::asio::buffer(request), prober_at);
+  ASSERT_GT(n, 0u);
+  // The request's bytes sent back: from another port (stray), then from the target itself (a
+  // well-formed but wrong reply: it reaches the handler as a refused one).
+  other.send_to(boost::asio::buffer(request.data(), n), prober_at);
+  ASSERT_TRUE(run_until(io_, [&] { return prober->stats().stray == 1; }));
+  EXPECT_TRUE(replies_.empty());
+  target.send_to(boost::asio::buffer(request.data(), n), prober_at);
+  ASSERT_TRUE(run_until(io_, [&] { return replies_.size() == 1; }));
+  EXPECT_NE(replies_[0].status, ReplyStatus::ok);
+  EXPECT_EQ(prober->stats().stray, 1u);
+  EXPECT_EQ(prober->stats().received, 2u);
 }
 
 TEST_F(ProbeLoopback, TheReflectorDropsProbesMadeWithAnotherSecret) {
