@@ -65,6 +65,8 @@ struct PathIntegrityConfig {
   Verdict auth_failures = Verdict::violation;
   // Authenticated replies to no outstanding probe: duplicates, replies to probes never sent.
   Verdict replays = Verdict::suspicion;
+  // The hop count (TTL / hop limit) of a target's valid replies changed and stayed changed.
+  Verdict hop_limit = Verdict::suspicion;
   friend bool operator==(const PathIntegrityConfig&, const PathIntegrityConfig&) = default;
 };
 

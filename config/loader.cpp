@@ -564,7 +564,7 @@ class ConfigParser {
     }
     if (auto pi = YamlReader::get(n, "path_integrity"); !YamlReader::is_null(pi)) {
       const auto ppath = member(path, "path_integrity");
-      if (r_.map(pi, ppath, {"auth_failures", "replays"})) {
+      if (r_.map(pi, ppath, {"auth_failures", "replays", "hop_limit"})) {
         auto verdict = [&](const char* key, Verdict& out) {
           if (auto v = YamlReader::get(pi, key); v.IsDefined()) {
             if (auto x = r_.choice<Verdict>(v, member(ppath, key),
@@ -577,6 +577,7 @@ class ConfigParser {
         };
         verdict("auth_failures", link.path_integrity.auth_failures);
         verdict("replays", link.path_integrity.replays);
+        verdict("hop_limit", link.path_integrity.hop_limit);
       }
     }
     if (auto a = YamlReader::get(n, "attestation"); !YamlReader::is_null(a)) {

@@ -21,6 +21,7 @@
 #include "controller/log.hpp"
 #include "controller/trust_files.hpp"
 #include "links/attestation.hpp"
+#include "links/hop_watch.hpp"
 #include "links/link_monitor.hpp"
 #include "links/probes/keys.hpp"
 #include "policies/explain.hpp"
@@ -137,6 +138,7 @@ struct Daemon::Impl : api::DaemonApi {
     // Findings by (rule, verdict), and when each rule last reported one (rate limit).
     std::map<std::pair<std::string, std::string>, std::uint64_t> findings;
     std::map<std::string, TimePoint> last_finding;
+    std::vector<links::HopWatch> hops;  // per probe target
     // Time spent in each health state (index: links::Health), up to health_since.
     std::array<Duration, 3> time_in{};
     TimePoint health_since{};
@@ -585,6 +587,11 @@ struct Daemon::Impl : api::DaemonApi {
     const auto verdict = link.monitor->on_probe_reply(target, r.seq, r.at);
     switch (verdict) {
       case links::ReplyVerdict::accepted:
+        if (link.hops.size() <= target) link.hops.resize(target + 1);
+        if (auto change = link.hops[target].on_reply(r.ttl)) {
+          path_finding(link, "hop_limit", link.config.path_integrity.hop_limit,
+                       *change + " on replies from " + link.monitor->target_name(target), r.at);
+        }
         break;
       case links::ReplyVerdict::duplicate:
         ++c.duplicate;

@@ -33,6 +33,7 @@ struct FakeNetwork {
   // On 5G, beside each genuine reply: a forged one (a bad MAC), or the genuine one twice.
   std::atomic<bool> forge_5g{false};
   std::atomic<bool> duplicate_5g{false};
+  std::atomic<int> ttl_5g{64};  // the TTL 5G's replies arrive with
   std::atomic<int> probers_created{0};
   std::atomic<std::uint64_t> probes_sent{0};
 };
@@ -53,7 +54,7 @@ class FakeProber : public probes::Prober {
     timer->async_wait([this, timer, seq, alive, on_5g](const boost::system::error_code& ec) {
       if (ec || !alive.lock() || !*alive.lock()) return;
       if (on_5g && net_.forge_5g) handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::bad_mac, 64});
-      handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::ok, 64});
+      handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::ok, on_5g ? net_.ttl_5g.load() : 64});
       if (on_5g && net_.duplicate_5g) handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::ok, 64});
     });
   }

@@ -63,6 +63,27 @@ TEST(DaemonIntegrity, ReplayedRepliesAreASuspicionByDefault) {
   EXPECT_FALSE(h.snapshot()->links[0].quarantined_until);
 }
 
+TEST(DaemonIntegrity, AChangedHopCountIsASuspicionOrAViolation) {
+  {
+    DaemonHarness h(integrity_config(), std::nullopt, {.faults = false, .journal = false, .events = true});
+    ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the baseline is learnt
+    h.net.ttl_5g = 57;
+    ASSERT_TRUE(h.eventually([&] { return h.events_->has("finding", "hop limit 64 -> 57"); }));
+    EXPECT_TRUE(h.events_->has("finding", "\"verdict\":\"suspicion\""));
+    EXPECT_EQ(findings(h.snapshot()->links[0], "hop_limit", "suspicion"), 1u);
+    EXPECT_TRUE(h.class_on(0, "wwan0"));
+  }
+  DaemonHarness h(integrity_config("    path_integrity: { hop_limit: violation }\n"), std::nullopt,
+                  {.faults = false, .journal = false, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  h.net.ttl_5g = 57;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0"); }));
+  EXPECT_NE(h.snapshot()->links[0].quarantine_reason.find("path: hop_limit: hop limit 64 -> 57"), std::string::npos);
+  EXPECT_TRUE(h.class_on(1, "wwan0"));
+}
+
 TEST(DaemonIntegrity, RulesAreConfigurablePerLink) {
   // Replays made a violation, forgeries ignored.
   DaemonHarness h(integrity_config("    path_integrity: { auth_failures: ignore, replays: violation }\n"), std::nullopt,

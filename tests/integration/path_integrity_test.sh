@@ -5,7 +5,7 @@
 # integrity violation: 5G is quarantined for classes that require integrity, so C2 moves to
 # LEO at once while ISR (no such requirement) stays on 5G. lifelinectl shows the quarantine
 # and why; the finding is journaled. When the attack ends, the quarantine runs out and C2
-# returns.
+# returns. Then the carrier rewrites the TTL of the replies: a hop-limit suspicion.
 source "$(dirname "$0")/lifelined_lib.sh"
 
 lifelinectl=$build/cli/lifelinectl
@@ -66,4 +66,22 @@ ctl --json history --kind finding | jq -e '.events[] | select(.link == "5g" and 
   ok "the finding is journaled" || fail "no finding in the history"
 for ((i = 0; i < 500; i++)); do [[ $(dev 0) == wwan0 ]] && break; sleep 0.02; done
 [[ $(dev 0) == wwan0 ]] && ok "after the attack the quarantine runs out and c2 returns to 5G" || fail "c2 still on $(dev 0)"
+
+# The path gets shorter: the carrier rewrites the TTL of what it forwards to the gateway (a box
+# answering from elsewhere would look the same). A suspicion by default: reported, nothing moves.
+from=$(log_lines)
+in_ns c-5g nft -f - <<'NFT'
+table ip lft_ttl {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    oifname "gw0" ip ttl set 40
+  }
+}
+NFT
+wait_log "link 5g: suspicion: hop_limit: hop limit [0-9]* -> 40 on replies from 198.19.0.10:7070" 3 "$from" &&
+  ok "a changed hop count is reported: $(tail -n +"$from" "$work/lifelined.log" | grep -o 'hop limit [0-9]* -> 40' | head -1)" ||
+  fail "no hop-limit finding"
+ctl --json history --kind finding | jq -e '.events[] | select(.rule == "hop_limit" and .verdict == "suspicion")' >/dev/null &&
+  ok "and journaled as a suspicion" || fail "no hop_limit finding in the history"
+[[ $(dev 0) == wwan0 ]] && ok "a suspicion moves nothing: c2 stays on 5G" || fail "c2 moved to $(dev 0)"
 finish
