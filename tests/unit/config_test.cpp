@@ -660,7 +660,6 @@ TEST(LoadConfigFile, ADirectoryCannotBeRead) {
 }
 
 TEST(LoadConfigFile, AnEndlessFileIsRefusedWithoutReadingItAll) {
-  if (!std::filesystem::exists("/dev/zero")) GTEST_SKIP() << "no /dev/zero here";
   const auto result = load_config_file("/dev/zero");
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_NE(result.errors[0].message.find("larger than 1024 KiB"), std::string::npos);
