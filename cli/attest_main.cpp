@@ -30,19 +30,11 @@ Exit codes (verify): 0 attested; 1 not attested (unattested or violating: the re
 printed); 2 usage error or an unreadable configuration. inspect: 0, or 1 if the file or its
 signature cannot be read. See docs/trust.md.)TEXT";
 
-std::string date(links::SystemTime t) {
-  const std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void print(const links::Attestation& a) {
   std::cout << "operator   " << a.operator_name << "\nlink       " << a.link << "\nserial     " << a.serial
-            << "\nissued     " << date(a.issued) << "\nvalid      " << date(a.not_before) << " to "
-            << date(a.expires) << "\nequipment\n";
+            << "\nissued     " << links::format_utc_time(a.issued) << "\nvalid      "
+            << links::format_utc_time(a.not_before) << " to " << links::format_utc_time(a.expires)
+            << "\nequipment\n";
   for (const auto& e : a.equipment) {
     std::cout << "  " << e.role << ": " << e.vendor << (e.model.empty() ? "" : " " + e.model)
               << (e.firmware_sha256.empty() ? "" : " (firmware sha256 " + e.firmware_sha256 + ")") << "\n";

@@ -95,6 +95,31 @@ std::optional<std::vector<char>> read_regular(const std::string& path, std::size
 
 }  // namespace
 
+std::string_view trim_blanks(std::string_view s) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<KeyFileLine> key_file_lines(std::string_view text) {
+  std::vector<KeyFileLine> out;
+  std::size_t number = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = trim_blanks(text.substr(start, end - start));
+    start = end + 1;
+    ++number;
+    if (!line.empty() && line.front() != '#') out.push_back({number, line});
+  }
+  return out;
+}
+
+std::string at_key_file_line(std::size_t number, const std::string& what) {
+  return "line " + std::to_string(number) + ": " + what;
+}
+
 std::optional<SecretText> read_secret_file(const std::string& path, std::size_t max_bytes,
                                            std::string& error) {
   auto bytes = read_regular(path, max_bytes, true, error);

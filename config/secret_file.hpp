@@ -36,6 +36,20 @@ class SecretText {
 std::optional<SecretText> read_secret_file(const std::string& path, std::size_t max_bytes,
                                            std::string& error);
 
+// Key file text: `s` without surrounding blanks (space, tab, CR).
+std::string_view trim_blanks(std::string_view s);
+
+// The lines of a key file that say something: trimmed, without blank lines and `#`
+// comments, with their 1-based numbers. Views into `text` (no copy of a secret).
+struct KeyFileLine {
+  std::size_t number = 0;
+  std::string_view text;
+};
+std::vector<KeyFileLine> key_file_lines(std::string_view text);
+
+// "line N: what", for a key file's error messages.
+std::string at_key_file_line(std::size_t number, const std::string& what);
+
 // A file the configuration names that is not secret (an attestation, its signature): the
 // whole file if it is a regular file of at most `max_bytes`; `error` says why not.
 std::optional<std::string> read_named_file(const std::string& path, std::size_t max_bytes, std::string& error);

@@ -299,8 +299,11 @@ struct Daemon::Impl : api::DaemonApi {
   // re-arms itself for the next expiry or not_before. Returns whether any trust changed (the
   // caller decides); also called by its own timer, which decides.
   bool refresh_trust(TimePoint t) {
+    // Without attestations every link is unattested: no state to read, nothing to re-check.
+    const bool attesting = std::any_of(config.links.begin(), config.links.end(),
+                                       [](const auto& lc) { return !lc.attestation.empty(); });
     std::string error;
-    auto serials = trust::load_serials(config.trust.state, error);
+    auto serials = attesting ? trust::load_serials(config.trust.state, error) : std::map<std::string, std::uint64_t>{};
     // Rollback protection fails closed: with the serials unreadable (and none known from
     // earlier in this run), no attestation is accepted, and nothing is written over them.
     bool serials_unknown = false;
@@ -360,7 +363,7 @@ struct Daemon::Impl : api::DaemonApi {
       log::warning("cannot save the accepted attestation serials (rollback protection): " + error);
     }
     trust_timer.cancel();
-    {
+    if (attesting) {
       if (!next) next = wall_now + std::chrono::minutes(5);
       // A second late rather than early: at the instant itself the verdict has not changed yet.
       // At most 5 minutes: the wall clock may be stepped meanwhile (NTP after a boot with a

@@ -34,15 +34,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string date_text(SystemTime t) {
-  const std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 std::optional<MinisignSignature> parse_minisig(std::string_view text, std::string& error) {
@@ -117,6 +108,15 @@ SignatureCheck verify_minisign(std::string_view file, std::string_view minisig_t
   check.authority = authority->name;
   check.trusted_comment = sig->trusted_comment;
   return check;
+}
+
+std::string format_utc_time(SystemTime t) {
+  const std::time_t s = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 std::optional<SystemTime> parse_utc_time(std::string_view text) {
@@ -263,13 +263,13 @@ TrustVerdict evaluate_attestation(std::string_view file, std::optional<std::stri
     return v;
   }
   if (now < a->not_before) {
-    v.reason = what + ", not valid before " + date_text(a->not_before);
+    v.reason = what + ", not valid before " + format_utc_time(a->not_before);
     v.next_change = a->not_before;
     v.attestation = std::move(a);
     return v;
   }
   if (now >= a->expires) {
-    v.reason = what + ", expired " + date_text(a->expires);
+    v.reason = what + ", expired " + format_utc_time(a->expires);
     v.attestation = std::move(a);
     return v;
   }
@@ -291,7 +291,7 @@ TrustVerdict evaluate_attestation(std::string_view file, std::optional<std::stri
     v.reason = what + ": untrusted vendor " + list;
   } else {
     v.trust = Trust::attested;
-    v.reason = what + ", valid until " + date_text(a->expires);
+    v.reason = what + ", valid until " + format_utc_time(a->expires);
   }
   v.attestation = std::move(a);
   return v;

@@ -65,6 +65,8 @@ std::optional<Attestation> parse_attestation(std::string_view yaml, std::string&
 
 // "2026-11-01T00:00:00Z" (fractions of a second allowed; UTC only; years 1970 to 2200).
 std::optional<SystemTime> parse_utc_time(std::string_view text);
+// The same form, to the second: "2026-11-01T00:00:00Z".
+std::string format_utc_time(SystemTime t);
 
 struct TrustVerdict {
   Trust trust = Trust::unattested;

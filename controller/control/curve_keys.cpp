@@ -17,20 +17,6 @@ constexpr std::size_t kMaxKeyFileBytes = 4096;
 constexpr std::string_view kZ85 =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string at_line(std::size_t line, const std::string& what) {
-  return "line " + std::to_string(line) + ": " + what;
-}
-
 // Overwrites a buffer that held a secret (the compiler may not drop a volatile write).
 void wipe(std::string& s) {
   volatile char* p = s.data();
@@ -78,20 +64,13 @@ std::string key_file_text(const CurveKeyPair& pair) {
 std::optional<CurveKeyPair> parse_key_file(std::string_view text, std::string& error) {
   std::optional<std::string> stated_public;
   std::optional<std::string> secret;
-  std::size_t number = 0;
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = trim(text.substr(start, end - start));
-    start = end + 1;
-    ++number;
-    if (line.empty() || line.front() == '#') continue;
+  for (const auto& [number, line] : key_file_lines(text)) {
     std::string_view name;
     std::string_view value;
     for (const std::string_view prefix : {"public-key:", "secret-key:"}) {
       if (line.substr(0, prefix.size()) == prefix) {
         name = prefix.substr(0, prefix.size() - 1);
-        value = trim(line.substr(prefix.size()));
+        value = trim_blanks(line.substr(prefix.size()));
       }
     }
     if (name.empty() && is_z85_key(line) && !secret) {  // a bare secret key
@@ -100,22 +79,22 @@ std::optional<CurveKeyPair> parse_key_file(std::string_view text, std::string& e
     }
     if (name == "public-key") {
       if (!is_z85_key(value)) {
-        error = at_line(number, "the public key must be 40 Z85 characters");
+        error = at_key_file_line(number, "the public key must be 40 Z85 characters");
         return std::nullopt;
       }
       stated_public = std::string(value);
     } else if (name == "secret-key") {
       if (secret) {
-        error = at_line(number, "a second secret key; a key file holds one key pair");
+        error = at_key_file_line(number, "a second secret key; a key file holds one key pair");
         return std::nullopt;
       }
       if (!is_z85_key(value)) {
-        error = at_line(number, "the secret key must be 40 Z85 characters");
+        error = at_key_file_line(number, "the secret key must be 40 Z85 characters");
         return std::nullopt;
       }
       secret = std::string(value);
     } else {
-      error = at_line(number,
+      error = at_key_file_line(number,
                       "expected 'public-key: <Z85>' or 'secret-key: <Z85>' (as "
                       "lifelinectl keygen prints them)");
       return std::nullopt;

@@ -22,58 +22,44 @@ namespace {
 // A key file is one line and a few comments; anything much larger is not one.
 constexpr std::size_t kMaxKeyFileBytes = 16 * 1024;
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string at_line(std::size_t line, const std::string& what) {
-  return "line " + std::to_string(line) + ": " + what;
-}
-
 // Parses "<id> <64 hex>"; never puts the secret (or any part of it) into `error`.
 bool parse_key_line(std::string_view line, std::size_t number, ProbeKey& key, std::string& error) {
   const std::size_t space = line.find_first_of(" \t");
   if (space == std::string_view::npos) {
-    error = at_line(number, "expected '<key id> <64 hex digits>'");
+    error = at_key_file_line(number, "expected '<key id> <64 hex digits>'");
     return false;
   }
   const std::string_view id_text = line.substr(0, space);
-  const std::string_view secret_text = trim(line.substr(space));
+  const std::string_view secret_text = trim_blanks(line.substr(space));
   if (id_text.empty() || id_text.size() > 5 ||
       id_text.find_first_not_of("0123456789") != std::string_view::npos) {
-    error = at_line(number, "the key id must be a number from 1 to 65535");
+    error = at_key_file_line(number, "the key id must be a number from 1 to 65535");
     return false;
   }
   unsigned long id = 0;
   for (char c : id_text) id = id * 10 + static_cast<unsigned long>(c - '0');
   if (id < 1 || id > 65535) {
-    error = at_line(number, "the key id must be a number from 1 to 65535");
+    error = at_key_file_line(number, "the key id must be a number from 1 to 65535");
     return false;
   }
   if (secret_text.find_first_of(" \t") != std::string_view::npos) {
-    error = at_line(number, "expected '<key id> <64 hex digits>' and nothing after it");
+    error = at_key_file_line(number, "expected '<key id> <64 hex digits>' and nothing after it");
     return false;
   }
   if (secret_text.size() != 2 * key.secret.size()) {
-    error = at_line(number, "the key must be 64 hex digits (32 bytes); it has " +
+    error = at_key_file_line(number, "the key must be 64 hex digits (32 bytes); it has " +
                                 std::to_string(secret_text.size()) + " characters");
     return false;
   }
   if (secret_text.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
-    error = at_line(number, "the key must be 64 hex digits (0-9, a-f)");
+    error = at_key_file_line(number, "the key must be 64 hex digits (0-9, a-f)");
     return false;
   }
   std::size_t length = 0;
   if (::sodium_hex2bin(key.secret.data(), key.secret.size(), secret_text.data(), secret_text.size(),
                        nullptr, &length, nullptr) != 0 ||
       length != key.secret.size()) {
-    error = at_line(number, "the key must be 64 hex digits (0-9, a-f)");
+    error = at_key_file_line(number, "the key must be 64 hex digits (0-9, a-f)");
     return false;
   }
   key.id = static_cast<std::uint16_t>(id);
@@ -93,16 +79,9 @@ std::optional<ProbeKey> load_key_file(const std::string& path, std::string& erro
   const std::string_view text = file->view();
   std::optional<ProbeKey> key;
   std::size_t key_line = 0;
-  std::size_t number = 0;
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = trim(text.substr(start, end - start));
-    start = end + 1;
-    ++number;
-    if (line.empty() || line.front() == '#') continue;
+  for (const auto& [number, line] : key_file_lines(text)) {
     if (key) {
-      error = at_line(number, "a second key (the first is on line " + std::to_string(key_line) +
+      error = at_key_file_line(number, "a second key (the first is on line " + std::to_string(key_line) +
                                   "); a key file holds one key");
       wipe(*key);
       return std::nullopt;

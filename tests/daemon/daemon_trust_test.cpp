@@ -16,6 +16,12 @@ namespace {
 using namespace testing;
 namespace fs = std::filesystem;
 
+// Settled with C2 failing closed (no attested link for it) and bulk on 5G.
+bool c2_black_holed_bulk_on_5g(DaemonHarness& h) {
+  const auto s = h.snapshot();
+  return s && s->settled && s->classes[0].target.kind == "blackhole" && h.class_on(1, "wwan0");
+}
+
 class DaemonTrust : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -108,10 +114,7 @@ TEST_F(DaemonTrust, UnreadableSerialsAcceptNoAttestation) {
   attest("leo", 3, "Nokia");
   fs::create_directories(dir_ / "serials");  // a directory where the file should be
   DaemonHarness h(config(), std::nullopt, {.faults = false, .journal = false, .events = true});
-  ASSERT_TRUE(h.eventually([&] {
-    const auto s = h.snapshot();
-    return s && s->settled && s->classes[0].target.kind == "blackhole" && h.class_on(1, "wwan0");
-  }));
+  ASSERT_TRUE(h.eventually([&] { return c2_black_holed_bulk_on_5g(h); }));
   const auto s = h.snapshot();
   EXPECT_EQ(s->links[0].trust, "unattested");
   EXPECT_NE(s->links[0].trust_reason.find("cannot be read"), std::string::npos) << s->links[0].trust_reason;
@@ -123,10 +126,7 @@ TEST_F(DaemonTrust, WithoutAnyAttestedLinkAFailClosedClassIsBlackHoled) {
   attest("leo", 1, "Huawei");
   std::ofstream(dir_ / "5g.yaml", std::ios::app) << "# changed after signing\n";
   DaemonHarness h(config(), std::nullopt, {.faults = false, .journal = false, .events = true});
-  ASSERT_TRUE(h.eventually([&] {
-    const auto s = h.snapshot();
-    return s && s->settled && s->classes[0].target.kind == "blackhole" && h.class_on(1, "wwan0");
-  }));
+  ASSERT_TRUE(h.eventually([&] { return c2_black_holed_bulk_on_5g(h); }));
   const auto s = h.snapshot();
   EXPECT_EQ(s->links[0].trust, "unattested");
   EXPECT_NE(s->links[0].trust_reason.find("does not match the file"), std::string::npos) << s->links[0].trust_reason;

@@ -167,5 +167,26 @@ impair() {  # impair LINK ACTION: prints T0 (epoch seconds)
   "$lab" impair "$1" "$2" --prefix "$prefix" | grep -o 't0=[0-9.]*' | cut -d= -f2
 }
 
+# The head of a config with 5G and LEO probed only by the authenticated UDP echo (no ICMP,
+# which cannot be authenticated): for the tests of forged and replayed replies.
+udp_echo_only_links() {
+  cat <<'YAML'
+node: lab-gw
+links:
+  - name: 5g
+    interface: wwan0
+    gateway: 198.18.1.2
+    kind: cellular
+    probes:
+      - { type: udp-echo, target: 198.19.0.10:7070, key_file: /run/lifeline-lab/keys/5g.key }
+  - name: leo
+    interface: sat0
+    gateway: 198.18.2.2
+    kind: satellite
+    probes:
+      - { type: udp-echo, target: 198.19.0.11:7070, key_file: /run/lifeline-lab/keys/leo.key }
+YAML
+}
+
 # class_route CLASS_SLOT [-6]: the default route in the class's table, as `ip route` prints it
 class_route() { in_ns gw ip ${2:-} route show table $((21000 + $1)) proto 76 default; }

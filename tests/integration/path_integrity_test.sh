@@ -11,21 +11,9 @@ source "$(dirname "$0")/lifelined_lib.sh"
 lifelinectl=$build/cli/lifelinectl
 ctl() { "$lifelinectl" --socket "$work/control.sock" "$@"; }
 lab_up
-cat >"$work/integrity.yaml" <<'YAML'
-node: lab-gw
-links:
-  - name: 5g
-    interface: wwan0
-    gateway: 198.18.1.2
-    kind: cellular
-    probes:
-      - { type: udp-echo, target: 198.19.0.10:7070, key_file: /run/lifeline-lab/keys/5g.key }
-  - name: leo
-    interface: sat0
-    gateway: 198.18.2.2
-    kind: satellite
-    probes:
-      - { type: udp-echo, target: 198.19.0.11:7070, key_file: /run/lifeline-lab/keys/leo.key }
+{
+  udp_echo_only_links
+  cat <<'YAML'
 classes:
   - name: c2
     precedence: flash
@@ -41,6 +29,7 @@ classes:
     when_none: blackhole
 integrity: { quarantine: 4s }
 YAML
+} >"$work/integrity.yaml"
 start_lifelined "$work/integrity.yaml"
 dev() { class_route "$1" | sed -nE 's/.* dev ([^ ]+).*/\1/p'; }
 [[ $(dev 0) == wwan0 && $(dev 1) == wwan0 ]] && ok "c2 and isr start on 5G" || fail "start: c2 $(dev 0), isr $(dev 1)"

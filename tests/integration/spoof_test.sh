@@ -8,21 +8,9 @@
 source "$(dirname "$0")/lifelined_lib.sh"
 
 lab_up
-cat >"$work/spoof.yaml" <<'YAML'
-node: lab-gw
-links:
-  - name: 5g
-    interface: wwan0
-    gateway: 198.18.1.2
-    kind: cellular
-    probes:
-      - { type: udp-echo, target: 198.19.0.10:7070, key_file: /run/lifeline-lab/keys/5g.key }
-  - name: leo
-    interface: sat0
-    gateway: 198.18.2.2
-    kind: satellite
-    probes:
-      - { type: udp-echo, target: 198.19.0.11:7070, key_file: /run/lifeline-lab/keys/leo.key }
+{
+  udp_echo_only_links
+  cat <<'YAML'
 classes:
   - name: c2
     precedence: flash
@@ -30,6 +18,7 @@ classes:
     links: [5g, leo]
     when_none: blackhole
 YAML
+} >"$work/spoof.yaml"
 start_lifelined "$work/spoof.yaml"
 python=$(command -v python3)
 in_ns c-5g "$python" "$src/tests/integration/spoof_attacker.py" record hq0 198.19.0.10 198.18.1.1 2 "$work/replies.bin" >"$work/record.out"
