@@ -44,6 +44,12 @@ EOF
 mv "$config.new" "$config"
 chmod 0644 "$config"
 
+# The daemon's user must reach the binary: a copy in $work (0711), as the package puts it in
+# /usr/sbin, since the build tree may sit under a directory only root may enter (a checkout in
+# a mktemp -d, say).
+install -m 0755 "$lifelined" "$work/lifelined"
+lifelined=$work/lifelined
+
 # ip netns exec -> setpriv (drops to the unit's privileges) -> strace -> lifelined. $lifelined_pid
 # is strace's pid; signals go to lifelined itself (strace would only detach).
 cat >"$work/run-unprivileged" <<EOF
