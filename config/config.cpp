@@ -42,6 +42,20 @@ const char* to_string(WhenNone when_none) {
   return when_none == WhenNone::blackhole ? "blackhole" : "main";
 }
 
+const char* to_string(Rat rat) {
+  switch (rat) {
+    case Rat::gsm:
+      return "gsm";
+    case Rat::umts:
+      return "umts";
+    case Rat::lte:
+      return "lte";
+    case Rat::nr:
+      return "nr";
+  }
+  return "?";
+}
+
 DetectConfig default_detect(LinkKind kind) {
   // docs/detection.md derives these. Terrestrial links: 8 x 5 ms = 40 ms to detect a black
   // hole, while 2 % random loss needs 8 losses in a row (0.02^8 per probe, one false alarm in

@@ -70,6 +70,45 @@ struct PathIntegrityConfig {
   friend bool operator==(const PathIntegrityConfig&, const PathIntegrityConfig&) = default;
 };
 
+// Radio access technology, ordered oldest (weakest security) to newest: `a < b` means a is
+// a downgrade from b. GSM has no mutual authentication (a false base station needs no keys).
+enum class Rat : std::uint8_t { gsm, umts, lte, nr };
+const char* to_string(Rat rat);
+
+// A surveyed cell: where the operator's own survey found this link's modem may be served.
+struct SurveyedCell {
+  std::uint32_t tac = 0;
+  std::uint64_t cell_id = 0;
+  friend bool operator==(const SurveyedCell&, const SurveyedCell&) = default;
+};
+
+// What each radio-integrity rule's finding does (docs/integrity.md has the defaults' reasons).
+struct RadioRules {
+  Verdict rat_below_min = Verdict::violation;
+  Verdict null_cipher = Verdict::violation;
+  Verdict plmn_not_allowed = Verdict::violation;
+  Verdict cell_not_surveyed = Verdict::violation;
+  Verdict tac_changed = Verdict::violation;
+  Verdict rsrp_jump = Verdict::suspicion;
+  Verdict neighbours_vanished = Verdict::suspicion;
+  Verdict reject_burst = Verdict::suspicion;
+  Verdict feed_stale = Verdict::suspicion;
+  friend bool operator==(const RadioRules&, const RadioRules&) = default;
+};
+
+// The modem telemetry feed of a cellular link and what it is checked against.
+struct RadioConfig {
+  std::string feed;   // ZeroMQ endpoint of the feed's PUB socket (we connect a SUB)
+  std::string modem;  // which modem's readings on that feed
+  std::optional<Rat> min_rat;
+  std::vector<std::string> plmns;    // allowed MCC+MNC; empty: not checked
+  std::vector<SurveyedCell> cells;   // surveyed allow list; empty: not checked
+  Duration stale_after = std::chrono::seconds(10);
+  double rsrp_jump_db = 20;          // least jump above the cell's baseline that counts
+  RadioRules rules;
+  friend bool operator==(const RadioConfig&, const RadioConfig&) = default;
+};
+
 struct LinkConfig {
   std::string name;
   std::string interface;
@@ -87,6 +126,7 @@ struct LinkConfig {
   // same path + ".minisig"). Empty: none, the link is `unattested`.
   std::string attestation;
   PathIntegrityConfig path_integrity;
+  std::optional<RadioConfig> radio;
   friend bool operator==(const LinkConfig&, const LinkConfig&) = default;
 };
 

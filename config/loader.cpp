@@ -447,7 +447,8 @@ class ConfigParser {
                   Positioned& over) {
     if (!r_.map(n, path,
                 {"name", "interface", "gateway", "gateway6", "kind", "capacity", "risk_groups",
-                 "carried_over", "detect", "sla", "probes", "quorum", "attestation", "path_integrity"})) {
+                 "carried_over", "detect", "sla", "probes", "quorum", "attestation", "path_integrity",
+                 "radio"})) {
       return false;
     }
     // A link with errors is still kept (the Config is refused anyway), so that classes that
@@ -565,20 +566,14 @@ class ConfigParser {
     if (auto pi = YamlReader::get(n, "path_integrity"); !YamlReader::is_null(pi)) {
       const auto ppath = member(path, "path_integrity");
       if (r_.map(pi, ppath, {"auth_failures", "replays", "hop_limit"})) {
-        auto verdict = [&](const char* key, Verdict& out) {
-          if (auto v = YamlReader::get(pi, key); v.IsDefined()) {
-            if (auto x = r_.choice<Verdict>(v, member(ppath, key),
-                                            {{"violation", Verdict::violation},
-                                             {"suspicion", Verdict::suspicion},
-                                             {"ignore", Verdict::ignore}})) {
-              out = *x;
-            }
-          }
-        };
-        verdict("auth_failures", link.path_integrity.auth_failures);
-        verdict("replays", link.path_integrity.replays);
-        verdict("hop_limit", link.path_integrity.hop_limit);
+        verdict(pi, ppath, "auth_failures", link.path_integrity.auth_failures);
+        verdict(pi, ppath, "replays", link.path_integrity.replays);
+        verdict(pi, ppath, "hop_limit", link.path_integrity.hop_limit);
       }
+    }
+    if (auto radio = YamlReader::get(n, "radio"); !YamlReader::is_null(radio)) {
+      link.radio = RadioConfig{};
+      parse_radio(radio, member(path, "radio"), *link.radio);
     }
     if (auto a = YamlReader::get(n, "attestation"); !YamlReader::is_null(a)) {
       if (auto text = r_.string(a, member(path, "attestation"))) {
@@ -591,6 +586,112 @@ class ConfigParser {
       }
     }
     return true;
+  }
+
+  // A finding's verdict: `key` of map `n`, when present.
+  void verdict(const YAML::Node& n, const std::string& path, const char* key, Verdict& out) {
+    if (auto v = YamlReader::get(n, key); v.IsDefined()) {
+      if (auto x = r_.choice<Verdict>(v, member(path, key),
+                                      {{"violation", Verdict::violation},
+                                       {"suspicion", Verdict::suspicion},
+                                       {"ignore", Verdict::ignore}})) {
+        out = *x;
+      }
+    }
+  }
+
+  void parse_radio(const YAML::Node& n, const std::string& path, RadioConfig& radio) {
+    if (!r_.map(n, path, {"feed", "modem", "min_rat", "plmns", "cells", "stale_after", "rsrp_jump_db", "rules"})) {
+      return;
+    }
+    if (r_.require(n, "feed", path)) {
+      const auto node = YamlReader::get(n, "feed");
+      if (auto feed = r_.string(node, member(path, "feed"))) {
+        const bool ipc = feed->starts_with("ipc:///") && feed->size() > 7;
+        const bool tcp = feed->starts_with("tcp://") && feed->size() > 6;
+        if (ipc || tcp) {
+          radio.feed = *feed;
+        } else {
+          r_.error(node, member(path, "feed"),
+                   "'" + *feed + "' is not a ZeroMQ endpoint we can connect to; use ipc:///path "
+                   "(e.g. ipc:///run/lifeline/modem0.sock) or tcp://address:port");
+        }
+      }
+    }
+    if (r_.require(n, "modem", path)) {
+      const auto node = YamlReader::get(n, "modem");
+      if (auto modem = r_.string(node, member(path, "modem"))) {
+        if (modem->empty() || modem->size() > 64) {
+          r_.error(node, member(path, "modem"), "must be the modem's name on the feed, 1-64 characters");
+        } else {
+          radio.modem = *modem;
+        }
+      }
+    }
+    if (auto v = YamlReader::get(n, "min_rat"); !YamlReader::is_null(v)) {
+      radio.min_rat = r_.choice<Rat>(v, member(path, "min_rat"),
+                                     {{"gsm", Rat::gsm}, {"umts", Rat::umts}, {"lte", Rat::lte}, {"nr", Rat::nr}});
+    }
+    if (auto list = YamlReader::get(n, "plmns"); !YamlReader::is_null(list)) {
+      const auto lpath = member(path, "plmns");
+      if (r_.sequence(list, lpath)) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          // Quoted or not: 24001 is an integer to YAML, "024001" must stay a string.
+          auto plmn = r_.string(list[i], indexed(lpath, i));
+          if (!plmn) continue;
+          const bool digits = std::all_of(plmn->begin(), plmn->end(), [](char c) { return c >= '0' && c <= '9'; });
+          if (!digits || plmn->size() < 5 || plmn->size() > 6) {
+            r_.error(list[i], indexed(lpath, i),
+                     "'" + *plmn + "' is not a PLMN; use MCC + MNC, 5 or 6 digits (e.g. \"24001\")");
+          } else if (std::find(radio.plmns.begin(), radio.plmns.end(), *plmn) == radio.plmns.end()) {
+            radio.plmns.push_back(*plmn);
+          }
+        }
+      }
+    }
+    if (auto list = YamlReader::get(n, "cells"); !YamlReader::is_null(list)) {
+      const auto lpath = member(path, "cells");
+      if (r_.sequence(list, lpath)) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          const auto cpath = indexed(lpath, i);
+          if (!r_.map(list[i], cpath, {"tac", "cell_id"})) continue;
+          SurveyedCell cell;
+          bool ok = r_.require(list[i], "tac", cpath) && r_.require(list[i], "cell_id", cpath);
+          if (!ok) continue;
+          // 24-bit TAC (5G NR; LTE uses 16 bits of it), 36-bit NR cell identity (LTE: 28).
+          auto tac = r_.integer(YamlReader::get(list[i], "tac"), member(cpath, "tac"), 0, 0xFFFFFF);
+          auto id = r_.integer(YamlReader::get(list[i], "cell_id"), member(cpath, "cell_id"), 0,
+                               (std::int64_t{1} << 36) - 1);
+          if (!tac || !id) continue;
+          cell.tac = static_cast<std::uint32_t>(*tac);
+          cell.cell_id = static_cast<std::uint64_t>(*id);
+          if (std::find(radio.cells.begin(), radio.cells.end(), cell) == radio.cells.end()) radio.cells.push_back(cell);
+        }
+      }
+    }
+    if (auto v = YamlReader::get(n, "stale_after"); !YamlReader::is_null(v)) {
+      if (auto d = r_.duration(v, member(path, "stale_after"), 1s, std::chrono::hours(1))) radio.stale_after = *d;
+    }
+    if (auto v = YamlReader::get(n, "rsrp_jump_db"); !YamlReader::is_null(v)) {
+      if (auto x = r_.integer(v, member(path, "rsrp_jump_db"), 6, 100)) radio.rsrp_jump_db = static_cast<double>(*x);
+    }
+    if (auto rules = YamlReader::get(n, "rules"); !YamlReader::is_null(rules)) {
+      const auto rpath = member(path, "rules");
+      if (r_.map(rules, rpath,
+                 {"rat_below_min", "null_cipher", "plmn_not_allowed", "cell_not_surveyed", "tac_changed",
+                  "rsrp_jump", "neighbours_vanished", "reject_burst", "feed_stale"})) {
+        auto& x = radio.rules;
+        verdict(rules, rpath, "rat_below_min", x.rat_below_min);
+        verdict(rules, rpath, "null_cipher", x.null_cipher);
+        verdict(rules, rpath, "plmn_not_allowed", x.plmn_not_allowed);
+        verdict(rules, rpath, "cell_not_surveyed", x.cell_not_surveyed);
+        verdict(rules, rpath, "tac_changed", x.tac_changed);
+        verdict(rules, rpath, "rsrp_jump", x.rsrp_jump);
+        verdict(rules, rpath, "neighbours_vanished", x.neighbours_vanished);
+        verdict(rules, rpath, "reject_burst", x.reject_burst);
+        verdict(rules, rpath, "feed_stale", x.feed_stale);
+      }
+    }
   }
 
   void parse_detect(const YAML::Node& n, const std::string& path, DetectConfig& d) {

@@ -100,6 +100,17 @@ json link_json(const snapshot::Link& l) {
   if (l.quarantined_until) {
     j["quarantined"] = {{"until", to_rfc3339(*l.quarantined_until)}, {"reason", l.quarantine_reason}};
   }
+  if (l.radio) {
+    const auto& r = *l.radio;
+    j["radio"] = {{"modem", r.modem},
+                  {"readings", r.readings},
+                  {"malformed", r.malformed},
+                  {"other_modem", r.other_modem},
+                  {"stale", r.stale},
+                  {"last_reading_at", r.last_reading ? json(to_rfc3339(*r.last_reading)) : json(nullptr)},
+                  {"last", r.last.empty() ? json(nullptr) : json::parse(r.last, nullptr, false)},
+                  {"active", r.active}};
+  }
   return j;
 }
 

@@ -23,6 +23,7 @@
 #include "links/attestation.hpp"
 #include "links/hop_watch.hpp"
 #include "links/link_monitor.hpp"
+#include "links/radio.hpp"
 #include "links/probes/keys.hpp"
 #include "policies/explain.hpp"
 #include "policies/policy_engine.hpp"
@@ -116,6 +117,10 @@ struct Daemon::Impl : api::DaemonApi {
     std::uint64_t duplicate = 0, late = 0, unknown_seq = 0;
   };
 
+  struct RadioCounters {
+    std::uint64_t readings = 0, malformed = 0, other_modem = 0;
+  };
+
   struct Link {
     config::LinkConfig config;
     std::unique_ptr<links::LinkMonitor> monitor;
@@ -139,6 +144,12 @@ struct Daemon::Impl : api::DaemonApi {
     std::map<std::pair<std::string, std::string>, std::uint64_t> findings;
     std::map<std::string, TimePoint> last_finding;
     std::vector<links::HopWatch> hops;  // per probe target
+    // Radio integrity (make_radio): the rules, the feed subscription, the stale timer.
+    std::unique_ptr<links::RadioWatch> radio;
+    std::shared_ptr<void> radio_feed;
+    std::uint64_t radio_id = 0;
+    std::unique_ptr<asio::steady_timer> radio_timer;
+    RadioCounters radio_counters;
     // Time spent in each health state (index: links::Health), up to health_since.
     std::array<Duration, 3> time_in{};
     TimePoint health_since{};
@@ -219,6 +230,7 @@ struct Daemon::Impl : api::DaemonApi {
     try {
       for (std::size_t l = 0; l < config.links.size(); ++l) {
         links.push_back(make_link(config.links[l], model->watches[l], start));
+        install_radio(*links.back(), make_radio(config.links[l], l, start));
       }
     } catch (const std::exception& e) {
       log::error(std::string("cannot set up probes: ") + e.what());
@@ -249,49 +261,150 @@ struct Daemon::Impl : api::DaemonApi {
     return exit_code;
   }
 
-  // ---- path integrity (docs/integrity.md) -------------------------------------------------
-  // A probe reply that someone forged or replayed. Every one is counted; a finding is
-  // reported (logged, evented, journaled) at most once per rule and link every 10 s, and a
-  // violation (re)starts the link's quarantine for classes that require integrity, deciding
-  // at once: those classes leave the link in this turn of the loop.
-  void path_finding(Link& link, const std::string& rule, config::Verdict verdict, const std::string& evidence,
-                    TimePoint at) {
-    if (verdict == config::Verdict::ignore) return;
-    const bool violation = verdict == config::Verdict::violation;
-    const std::string verdict_name = violation ? "violation" : "suspicion";
-    ++link.findings[{rule, verdict_name}];
-    const auto last_seen = link.last_finding.find(rule);
-    const bool quiet = last_seen != link.last_finding.end() && at - last_seen->second < std::chrono::seconds(10);
-    if (!quiet) link.last_finding[rule] = at;
-    const bool was_quarantined_before = link.quarantined_until && *link.quarantined_until > at;
+  // ---- integrity findings (docs/integrity.md) -------------------------------------------
+  // Findings about one link from one source ("path": its probes, "radio": its modem). Every
+  // new finding is counted; it is reported (logged, evented, journaled) at most once per rule
+  // and link every 10 s. A violation (re)starts the link's quarantine for classes that
+  // require integrity, deciding at once: those classes leave the link in this turn of the
+  // loop. A renewed finding (a condition that still holds) only keeps the quarantine going.
+  void integrity_findings(Link& link, const std::string& source, const std::vector<links::Finding>& found,
+                          TimePoint at) {
+    const bool was_quarantined = link.quarantined_until && *link.quarantined_until > at;
+    bool violation = false;
+    bool reason_due = !was_quarantined;  // a new quarantine, or a new violation to report
+    std::vector<std::string> evidence;
+    std::vector<ops::Event> reports;
+    for (const auto& f : found) {
+      if (f.verdict == config::Verdict::ignore) continue;
+      const bool is_violation = f.verdict == config::Verdict::violation;
+      if (is_violation) {
+        violation = true;
+        evidence.push_back(f.evidence);
+      }
+      if (f.renewed) continue;
+      const std::string verdict_name = is_violation ? "violation" : "suspicion";
+      ++link.findings[{f.rule, verdict_name}];
+      const auto last_seen = link.last_finding.find(f.rule);
+      if (last_seen != link.last_finding.end() && at - last_seen->second < std::chrono::seconds(10)) continue;
+      link.last_finding[f.rule] = at;
+      if (is_violation) reason_due = true;
+      if (!is_violation) log::warning("link " + link.config.name + ": suspicion: " + source + ": " + f.rule + ": " + f.evidence);
+      reports.push_back(events::finding(config.node, link.config.name, f.rule, verdict_name, f.evidence,
+                                        is_violation ? std::optional<SystemTime>(wall(at + config.integrity.quarantine))
+                                                     : std::nullopt,
+                                        wall(at)));
+    }
     if (violation) {
-      const bool was_quarantined = was_quarantined_before;
-      link.quarantined_until = at + config.integrity.quarantine;
-      if (!was_quarantined || !quiet) {
-        link.quarantine_reason = "path: " + rule + ": " + evidence + " at " + api::to_rfc3339(wall(at));
+      const TimePoint until = at + config.integrity.quarantine;
+      if (!link.quarantined_until || *link.quarantined_until < until) link.quarantined_until = until;
+      if (reason_due) {
+        std::string joined;
+        for (const auto& e : evidence) joined += (joined.empty() ? "" : "; ") + e;
+        link.quarantine_reason = source + ": " + joined + " at " + api::to_rfc3339(wall(at));
       }
       const auto l = static_cast<std::size_t>(config.link_index(link.config.name));
       inputs[l].admin.quarantined_until = link.quarantined_until;
       inputs[l].admin.quarantine_reason = link.quarantine_reason;
       if (!was_quarantined) {
         log::warning("link " + link.config.name + ": quarantined until " + api::to_rfc3339(wall(*link.quarantined_until)) +
-                     " for classes that require integrity: " + rule + ": " + evidence);
+                     " for classes that require integrity: " + link.quarantine_reason);
       }
     }
-    if (quiet) {
-      // An extended quarantine needs no decision: the policy wakes at the old expiry and
-      // finds the new one. Only a quarantine that starts moves classes.
-      if (violation && !was_quarantined_before) decide(at);
+    // Published after the routes they cause are replaced, as a link change is. An extended
+    // quarantine needs no decision: the policy wakes at the old expiry and finds the new one.
+    // Only a quarantine that starts moves classes.
+    for (auto& e : reports) emit_after_switch(std::move(e));
+    if (violation && !was_quarantined) decide(at);
+    flush_after_switch();
+  }
+
+  void path_finding(Link& link, const std::string& rule, config::Verdict verdict, const std::string& evidence,
+                    TimePoint at) {
+    if (verdict == config::Verdict::ignore) return;
+    integrity_findings(link, "path", {links::Finding{rule, verdict, evidence, false}}, at);
+  }
+
+  // ---- radio integrity: the modem's telemetry feed (docs/integrity.md) ---------------------
+  struct Radio {
+    std::unique_ptr<links::RadioWatch> watch;
+    std::shared_ptr<void> feed;
+    std::uint64_t id = 0;
+  };
+
+  // A link's radio watch and its feed subscription; throws if the feed cannot be used.
+  Radio make_radio(const config::LinkConfig& lc, std::size_t index, TimePoint at) {
+    Radio radio;
+    if (!lc.radio) return radio;
+    radio.watch = std::make_unique<links::RadioWatch>(*lc.radio, at);
+    radio.id = ++radio_ids;
+    if (effects.subscribe) {
+      ops::FeedSpec spec;
+      spec.what = "links[" + std::to_string(index) + "].radio.feed";
+      spec.endpoint = lc.radio->feed;
+      // The handler finds its link by name: the Link object may be replaced by a reload
+      // while the subscription carries on.
+      radio.feed = effects.subscribe(io, spec, [this, name = lc.name, id = radio.id](
+                                                   const std::vector<std::string>& frames, std::size_t total) {
+        on_radio_message(name, id, frames, total);
+      });
+    }
+    return radio;
+  }
+
+  void install_radio(Link& link, Radio radio) {
+    link.radio = std::move(radio.watch);
+    link.radio_feed = std::move(radio.feed);
+    link.radio_id = radio.id;
+    if (!link.radio_timer) link.radio_timer = std::make_unique<asio::steady_timer>(io);
+    link.radio_timer->cancel();
+    if (link.radio) arm_radio(link);
+  }
+
+  void arm_radio(Link& link) {
+    link.radio_timer->expires_at(link.radio->next_deadline());
+    link.radio_timer->async_wait([this, name = link.config.name, id = link.radio_id](const boost::system::error_code& ec) {
+      if (ec) return;
+      Link* found = radio_link(name, id);
+      if (!found) return;
+      const TimePoint at = now();
+      auto findings = found->radio->on_timer(at);
+      arm_radio(*found);
+      if (!findings.empty()) integrity_findings(*found, "radio", findings, at);
+    });
+  }
+
+  Link* radio_link(const std::string& name, std::uint64_t id) {
+    const int l = config.link_index(name);
+    if (l < 0 || static_cast<std::size_t>(l) >= links.size()) return nullptr;
+    Link& link = *links[static_cast<std::size_t>(l)];
+    return link.radio && link.radio_id == id ? &link : nullptr;
+  }
+
+  void on_radio_message(const std::string& name, std::uint64_t id, const std::vector<std::string>& frames,
+                        std::size_t total) {
+    Link* link = radio_link(name, id);
+    if (!link) return;
+    auto& c = link->radio_counters;
+    auto parsed = total == 1 ? links::parse_radio_reading(frames[0])
+                             : std::variant<links::RadioReading, std::string>(
+                                   std::to_string(total) + " frames; a reading is one JSON frame");
+    if (auto* why = std::get_if<std::string>(&parsed)) {
+      ++c.malformed;
+      radio_log.write(log::Level::warning, "link " + name + ": radio feed: dropped a message: " + *why);
       return;
     }
-    if (!violation) log::warning("link " + link.config.name + ": suspicion: " + rule + ": " + evidence);
-    // Published after the routes it causes are replaced, as a link change is.
-    emit_after_switch(events::finding(config.node, link.config.name, rule, verdict_name, evidence,
-                                      violation ? std::optional<SystemTime>(wall(*link.quarantined_until))
-                                                : std::nullopt,
-                                      wall(at)));
-    if (violation && !was_quarantined_before) decide(at);
-    flush_after_switch();
+    const auto& reading = std::get<links::RadioReading>(parsed);
+    if (reading.modem != link->config.radio->modem) {
+      ++c.other_modem;
+      return;
+    }
+    ++c.readings;
+    const TimePoint at = now();
+    const bool was_stale = link->radio->stale();
+    auto findings = link->radio->on_reading(reading, at);
+    if (was_stale) log::notice("link " + name + ": radio feed of modem " + reading.modem + " is back");
+    arm_radio(*link);
+    if (!findings.empty()) integrity_findings(*link, "radio", findings, at);
   }
 
   // ---- trust: vendor attestations (docs/trust.md) ----------------------------------------
@@ -966,12 +1079,19 @@ struct Daemon::Impl : api::DaemonApi {
     // New links are built first: if that fails, nothing has changed yet.
     std::vector<int> reuse(next.links.size(), -1);
     std::vector<std::unique_ptr<Link>> fresh(next.links.size());
+    std::vector<std::optional<Radio>> radios(next.links.size());
     try {
       for (std::size_t l = 0; l < next.links.size(); ++l) {
         for (std::size_t o = 0; o < links.size(); ++o) {
           if (same_probing(links[o]->config, next.links[l])) reuse[l] = static_cast<int>(o);
         }
         if (reuse[l] < 0) fresh[l] = make_link(next.links[l], next_model->watches[l], at);
+        // A radio whose config is unchanged carries on (its baselines, its feed).
+        const int old = model->link_index(next.links[l].name);
+        if (old < 0 || !links[static_cast<std::size_t>(old)] ||
+            links[static_cast<std::size_t>(old)]->config.radio != next.links[l].radio) {
+          radios[l] = make_radio(next.links[l], l, at);
+        }
       }
     } catch (const std::exception& e) {
       log::error(std::string("reload rejected: cannot set up probes: ") + e.what());
@@ -991,8 +1111,12 @@ struct Daemon::Impl : api::DaemonApi {
         // its quarantine and its findings carry over by name.
         const int old = model->link_index(next.links[l].name);
         if (old >= 0 && links[static_cast<std::size_t>(old)]) {
-          const Link& was = *links[static_cast<std::size_t>(old)];
+          Link& was = *links[static_cast<std::size_t>(old)];
           Link& now_link = *next_links[l];
+          if (!radios[l]) {
+            install_radio(now_link, Radio{std::move(was.radio), std::move(was.radio_feed), was.radio_id});
+            now_link.radio_counters = was.radio_counters;
+          }
           now_link.drained_until = was.drained_until;
           now_link.drain_reason = was.drain_reason;
           now_link.drained_by = was.drained_by;
@@ -1005,6 +1129,7 @@ struct Daemon::Impl : api::DaemonApi {
         }
         start_link(*next_links[l], at);
       }
+      if (radios[l]) install_radio(*next_links[l], std::move(*radios[l]));
     }
     for (auto& l : links) {
       if (l) *l->alive = false;  // its probers stop mattering before they are destroyed
@@ -1198,6 +1323,18 @@ struct Daemon::Impl : api::DaemonApi {
       out.trust = links::to_string(inputs[l].trust);
       out.trust_reason = link.trust_reason;
       for (const auto& [key, count] : link.findings) out.findings.push_back({key.first, key.second, count});
+      if (link.radio) {
+        snapshot::Link::Radio radio;
+        radio.modem = link.config.radio->modem;
+        radio.readings = link.radio_counters.readings;
+        radio.malformed = link.radio_counters.malformed;
+        radio.other_modem = link.radio_counters.other_modem;
+        radio.stale = link.radio->stale();
+        if (link.radio->last_at()) radio.last_reading = wall(*link.radio->last_at());
+        if (link.radio->last()) radio.last = links::format_radio_reading(*link.radio->last());
+        radio.active = link.radio->active();
+        out.radio = std::move(radio);
+      }
       if (l < last.state.dampening.size()) {
         out.suppressed = last.state.dampening[l].suppressed;
         out.penalty = last.state.dampening[l].penalty;
@@ -1648,6 +1785,8 @@ struct Daemon::Impl : api::DaemonApi {
   std::unique_ptr<ops::EventSink> publisher;
   std::vector<std::shared_ptr<void>> operations;  // control server, metrics exporter
   log::RateLimit bad_reply_log{10, std::chrono::seconds(10)};
+  log::RateLimit radio_log{10, std::chrono::seconds(10)};
+  std::uint64_t radio_ids = 0;
 };
 
 Daemon::Daemon(config::Config config, Effects effects, Options options)

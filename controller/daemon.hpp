@@ -43,6 +43,12 @@ struct Effects {
   std::function<std::unique_ptr<ops::EventSink>(boost::asio::io_context&)> event_stream;
   std::function<std::shared_ptr<void>(boost::asio::io_context&, ops::ControlHandler)> control;
   std::function<std::shared_ptr<void>(SnapshotSource)> metrics;
+  // Feeds (radio telemetry, incidents): subscribe returns a handle that unsubscribes when
+  // dropped; handlers run on the loop. Throw std::runtime_error for an endpoint that cannot
+  // be used. Without them no feed is read (a link's radio then goes stale).
+  std::function<std::shared_ptr<void>(boost::asio::io_context&, const ops::FeedSpec&, ops::FeedHandler)> subscribe;
+  std::function<std::pair<std::shared_ptr<void>, ops::FeedSend>(boost::asio::io_context&, const ops::FeedSpec&)>
+      publish;
 };
 
 struct Options {

@@ -117,6 +117,24 @@ int main(int argc, char** argv) {
                     ":" + std::to_string(exporter->port()) + "/metrics");
       return std::shared_ptr<void>(exporter);
     };
+    auto curve_of = [](const ll::ops::FeedSpec& spec) -> std::optional<ll::control::CurveClient> {
+      if (spec.server_public_key.empty()) return std::nullopt;
+      return ll::control::CurveClient{spec.server_public_key, spec.client_public_key, spec.client_secret_key};
+    };
+    effects.subscribe = [curve_of](boost::asio::io_context& io, const ll::ops::FeedSpec& spec,
+                                   ll::ops::FeedHandler handler) {
+      return std::shared_ptr<void>(std::make_shared<ll::control::FeedSubscriber>(
+          io, spec.what, spec.endpoint, curve_of(spec), spec.max_bytes, std::move(handler)));
+    };
+    effects.publish = [curve_of](boost::asio::io_context& io, const ll::ops::FeedSpec& spec) {
+      auto publisher = std::make_shared<ll::control::FeedPublisher>(io, spec.what, spec.endpoint, curve_of(spec));
+      ll::ops::FeedSend send = [weak = std::weak_ptr<ll::control::FeedPublisher>(publisher)](
+                                   const std::vector<std::string>& frames) {
+        auto p = weak.lock();
+        return p && p->publish(frames);
+      };
+      return std::make_pair(std::shared_ptr<void>(publisher), send);
+    };
     lifeline::daemon::Options options;
     options.config_path = config_path;
     lifeline::daemon::Daemon daemon(std::move(*loaded.config), std::move(effects), options);

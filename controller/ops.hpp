@@ -46,6 +46,21 @@ struct Peer {
 // Answers one request (a JSON text) with one reply (a JSON text). Never throws.
 using ControlHandler = std::function<std::string(const std::string& request, const Peer& peer)>;
 
+// A ZeroMQ feed lifelined connects to: a modem's radio telemetry (SUB), the incident
+// channel (SUB to its XPUB side, PUB to its XSUB side). CURVE keys in Z85; empty: no CURVE.
+struct FeedSpec {
+  std::string what;      // for messages: "links[0].radio.feed"
+  std::string endpoint;  // ipc:///... or tcp://host:port
+  std::string server_public_key;
+  std::string client_public_key;
+  std::string client_secret_key;
+  std::int64_t max_bytes = 64 * 1024;  // larger messages drop the connection (subscribers)
+};
+// One whole message: its first frames (a few) and how many it had.
+using FeedHandler = std::function<void(const std::vector<std::string>& frames, std::size_t total_frames)>;
+// The publishing side: false when the message was not queued.
+using FeedSend = std::function<bool(const std::vector<std::string>& frames)>;
+
 // The journal's query side (lifelinectl history).
 struct HistoryQuery {
   std::optional<std::chrono::system_clock::time_point> since;

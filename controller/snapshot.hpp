@@ -57,15 +57,27 @@ struct Link {
   std::string drained_by;
   std::optional<SystemTime> quarantined_until;
   std::string quarantine_reason;
-  // Path-integrity findings by rule and verdict since the daemon started.
+  // Integrity findings by rule and verdict since the daemon started.
   struct Finding {
-    std::string rule;     // auth_failure | replay
+    std::string rule;     // auth_failure | replay | hop_limit | rat_below_min | ...
     std::string verdict;  // violation | suspicion
     std::uint64_t count = 0;
   };
   std::vector<Finding> findings;
   std::string trust = "unattested";
   std::string trust_reason;  // why, from the attestation check
+  // Radio integrity (only for a link with `radio:`).
+  struct Radio {
+    std::string modem;
+    std::uint64_t readings = 0;     // accepted readings of this link's modem
+    std::uint64_t malformed = 0;    // messages dropped as not a reading
+    std::uint64_t other_modem = 0;  // readings of other modems on the same feed
+    bool stale = false;
+    std::optional<SystemTime> last_reading;
+    std::string last;                 // the last reading, as JSON
+    std::vector<std::string> active;  // rules whose condition holds now
+  };
+  std::optional<Radio> radio;
   bool suppressed = false;  // RFC 2439 dampening
   double penalty = 0;
   // Seconds spent in each health state since the daemon started.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "config/units.hpp"
 
 namespace lifeline::links {
@@ -67,6 +68,17 @@ struct LinkAdmin {
   std::string drain_reason;
   std::optional<TimePoint> quarantined_until;
   std::string quarantine_reason;
+};
+
+// An integrity finding (docs/integrity.md): from the probes (path), the modem (radio) or an
+// incident report.
+struct Finding {
+  std::string rule;  // auth_failure, rat_below_min, ... (the keys of path_integrity / radio.rules)
+  config::Verdict verdict = config::Verdict::suspicion;
+  std::string evidence;  // "RAT dropped nr -> gsm (below min_rat lte)"
+  // The condition was already reported and still holds: keeps a quarantine going, is not a
+  // new finding (not counted, not evented).
+  bool renewed = false;
 };
 
 // Vendor attestation result (set by the integrity issue's attestation check).

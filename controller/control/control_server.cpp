@@ -568,4 +568,96 @@ std::uint64_t EventPublisher::denied() const {
   return impl_->zap ? impl_->zap->denied() : 0;
 }
 
+// ---- feeds ------------------------------------------------------------------------------------
+
+namespace {
+
+void connect_feed(zmq::socket_t& socket, const std::string& what, const std::string& endpoint,
+                  const std::optional<CurveClient>& curve) {
+  if (curve) {
+    socket.set(zmq::sockopt::curve_serverkey, curve->server_public_key);
+    socket.set(zmq::sockopt::curve_publickey, curve->client_public_key);
+    socket.set(zmq::sockopt::curve_secretkey, curve->client_secret_key);
+  }
+  if (endpoint.starts_with("tcp://[")) socket.set(zmq::sockopt::ipv6, true);
+  // Reconnect within a second of a feed coming back, not libzmq's default 100 ms storm.
+  socket.set(zmq::sockopt::reconnect_ivl, 200);
+  socket.set(zmq::sockopt::reconnect_ivl_max, 1000);
+  try {
+    socket.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error(what + " " + endpoint + ": cannot connect: " + e.what());
+  }
+}
+
+}  // namespace
+
+struct FeedSubscriber::Impl {
+  zmq::context_t context{1};
+  std::shared_ptr<SocketWatch> watch;
+  ~Impl() {
+    watch.reset();
+    context.close();
+  }
+};
+
+FeedSubscriber::FeedSubscriber(asio::io_context& io, const std::string& what, const std::string& endpoint,
+                               const std::optional<CurveClient>& curve, std::int64_t max_bytes,
+                               OnMessage on_message)
+    : impl_(std::make_unique<Impl>()) {
+  auto socket = make_socket(impl_->context, zmq::socket_type::sub);
+  socket.set(zmq::sockopt::maxmsgsize, max_bytes);
+  socket.set(zmq::sockopt::subscribe, "");
+  connect_feed(socket, what, endpoint, curve);
+  impl_->watch = std::make_shared<SocketWatch>(
+      io, std::move(socket), [on_message = std::move(on_message)](zmq::socket_t& s) {
+        std::vector<zmq::message_t> kept;
+        std::size_t total = 0;
+        if (!receive_message(s, kept, total)) return;
+        std::vector<std::string> frames;
+        frames.reserve(kept.size());
+        for (const auto& f : kept) frames.push_back(f.to_string());
+        on_message(frames, total);
+      });
+  impl_->watch->start();
+}
+
+FeedSubscriber::~FeedSubscriber() = default;
+
+struct FeedPublisher::Impl {
+  zmq::context_t context{1};
+  std::shared_ptr<SocketWatch> watch;
+  ~Impl() {
+    watch.reset();
+    context.close();
+  }
+};
+
+FeedPublisher::FeedPublisher(asio::io_context& io, const std::string& what, const std::string& endpoint,
+                             const std::optional<CurveClient>& curve)
+    : impl_(std::make_unique<Impl>()) {
+  auto socket = make_socket(impl_->context, zmq::socket_type::pub);
+  connect_feed(socket, what, endpoint, curve);
+  impl_->watch = std::make_shared<SocketWatch>(io, std::move(socket), nullptr);
+  impl_->watch->start();
+}
+
+FeedPublisher::~FeedPublisher() = default;
+
+bool FeedPublisher::publish(const std::vector<std::string>& frames) {
+  auto& socket = impl_->watch->socket();
+  bool sent = true;
+  try {
+    for (std::size_t i = 0; i < frames.size() && sent; ++i) {
+      const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                               : zmq::send_flags::dontwait;
+      sent = socket.send(zmq::buffer(frames[i]), flags).has_value();
+    }
+  } catch (const zmq::error_t&) {
+    sent = false;
+  }
+  impl_->watch->after_send();
+  return sent;
+}
+
 }  // namespace lifeline::control

@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "controller/ops.hpp"
@@ -65,6 +67,39 @@ struct CurveClient {
   std::string server_public_key;
   std::string client_public_key;
   std::string client_secret_key;
+};
+
+// A SUB socket connected to a feed someone else binds (a modem bridge's telemetry, the
+// incident channel), on the daemon's loop. Connecting never waits: libzmq retries in the
+// background, so a feed that is not there yet just delivers nothing (the caller watches for
+// silence). Every whole message is handed over as its first `kept_frames` frames plus its
+// frame count; a message over `max_bytes` makes libzmq drop that connection
+// (ZMQ_MAXMSGSIZE) before it is read into memory.
+class FeedSubscriber {
+ public:
+  using OnMessage = std::function<void(const std::vector<std::string>& frames, std::size_t total_frames)>;
+  // Throws std::runtime_error for an endpoint libzmq refuses (naming `what`).
+  FeedSubscriber(boost::asio::io_context& io, const std::string& what, const std::string& endpoint,
+                 const std::optional<CurveClient>& curve, std::int64_t max_bytes, OnMessage on_message);
+  ~FeedSubscriber();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A PUB socket connected to a feed's publishing side (the incident channel's XSUB).
+class FeedPublisher {
+ public:
+  FeedPublisher(boost::asio::io_context& io, const std::string& what, const std::string& endpoint,
+                const std::optional<CurveClient>& curve);
+  ~FeedPublisher();
+  // Never blocks; false when the message was not queued (no connection yet, or full).
+  bool publish(const std::vector<std::string>& frames);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // The client side (lifelinectl): sends one request to `endpoint` ("ipc:///run/..." or

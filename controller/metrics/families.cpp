@@ -271,9 +271,19 @@ void add_links(Families& f, const snapshot::Daemon& d, snapshot::SystemTime now)
   auto& penalty = f.gauge("lifeline_link_dampening_penalty",
                           "The link's current flap dampening penalty (RFC 2439 figure of merit)");
   auto& findings = f.counter("lifeline_link_findings_total",
-                             "Path-integrity findings on the link (forged or replayed probe replies) by "
-                             "rule and verdict: a violation quarantines the link for classes that require "
-                             "integrity, a suspicion is only reported");
+                             "Integrity findings on the link (path: forged, replayed or rerouted probe "
+                             "replies; radio: the modem's telemetry) by rule and verdict: a violation "
+                             "quarantines the link for classes that require integrity, a suspicion is "
+                             "only reported");
+  auto& readings = f.counter("lifeline_link_radio_readings_total",
+                             "Messages on the link's radio telemetry feed by result: accepted (a reading "
+                             "of its modem), malformed (dropped), other_modem (another modem's reading)");
+  auto& stale = f.gauge("lifeline_link_radio_stale",
+                        "1 while the link's radio telemetry feed has sent nothing for radio.stale_after");
+  auto& reading_at = f.gauge("lifeline_link_radio_last_reading_timestamp_seconds",
+                             "When the link's modem last sent an accepted reading (Unix time)");
+  auto& rule_active = f.gauge("lifeline_link_radio_rule_active",
+                              "1 for each radio-integrity rule whose condition holds now on the link");
   auto& trust = f.gauge("lifeline_link_trust",
                         "1 for the link's current trust level (attested, unattested, "
                         "violating), 0 for the others");
@@ -323,6 +333,14 @@ void add_links(Families& f, const snapshot::Daemon& d, snapshot::SystemTime now)
     suppressed.add(link, as_double(l.suppressed));
     penalty.add(link, l.penalty);
     one_hot(trust, link, "trust", kTrustLevels, l.trust);
+    if (l.radio) {
+      readings.add({{"link", l.name}, {"result", "accepted"}}, as_double(l.radio->readings))
+          .add({{"link", l.name}, {"result", "malformed"}}, as_double(l.radio->malformed))
+          .add({{"link", l.name}, {"result", "other_modem"}}, as_double(l.radio->other_modem));
+      stale.add(link, as_double(l.radio->stale));
+      if (l.radio->last_reading) reading_at.add(link, seconds_since_epoch(*l.radio->last_reading));
+      for (const auto& rule : l.radio->active) rule_active.add({{"link", l.name}, {"rule", rule}}, 1);
+    }
   }
 }
 

@@ -221,6 +221,62 @@ class MemoryJournal : public ops::JournalStore {
   std::vector<std::pair<std::string, std::string>> reports_;
 };
 
+// Feeds (radio telemetry, incidents) without sockets: the test sends a message to an
+// endpoint and every live subscription to it gets it on the daemon's loop; what the daemon
+// publishes is recorded.
+class FakeFeeds {
+ public:
+  std::shared_ptr<void> subscribe(asio::io_context& io, const ops::FeedSpec& spec, ops::FeedHandler handler) {
+    auto alive = std::make_shared<std::atomic<bool>>(true);
+    std::lock_guard lock(mutex_);
+    subs_.push_back({&io, std::move(handler), alive, spec.endpoint});
+    struct Token {
+      explicit Token(std::shared_ptr<std::atomic<bool>> a) : alive(std::move(a)) {}
+      Token(const Token&) = delete;
+      Token& operator=(const Token&) = delete;
+      ~Token() { *alive = false; }
+      std::shared_ptr<std::atomic<bool>> alive;
+    };
+    return std::make_shared<Token>(alive);
+  }
+  std::pair<std::shared_ptr<void>, ops::FeedSend> publish(asio::io_context&, const ops::FeedSpec& spec) {
+    ops::FeedSend send = [this, endpoint = spec.endpoint](const std::vector<std::string>& frames) {
+      std::lock_guard lock(mutex_);
+      published_.emplace_back(endpoint, frames);
+      return true;
+    };
+    return {std::make_shared<int>(0), send};
+  }
+  // Delivers one message to every live subscriber of `endpoint`; how many there were.
+  int send(const std::string& endpoint, const std::vector<std::string>& frames) {
+    std::lock_guard lock(mutex_);
+    int n = 0;
+    for (const auto& sub : subs_) {
+      if (sub.endpoint != endpoint || !*sub.alive) continue;
+      ++n;
+      asio::post(*sub.io, [handler = sub.handler, alive = sub.alive, frames] {
+        if (*alive) handler(frames, frames.size());
+      });
+    }
+    return n;
+  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> published() const {
+    std::lock_guard lock(mutex_);
+    return published_;
+  }
+
+ private:
+  struct Sub {
+    asio::io_context* io;
+    ops::FeedHandler handler;
+    std::shared_ptr<std::atomic<bool>> alive;
+    std::string endpoint;
+  };
+  mutable std::mutex mutex_;
+  std::vector<Sub> subs_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> published_;
+};
+
 // ---- harness ---------------------------------------------------------------------------
 
 // What else the daemon gets besides the fake network, routes and classifier.
@@ -288,6 +344,10 @@ class DaemonHarness {
         return std::make_unique<ForwardingSink>(recorder);
       };
     }
+    effects.subscribe = [this](asio::io_context& io, const ops::FeedSpec& spec, ops::FeedHandler handler) {
+      return feeds.subscribe(io, spec, std::move(handler));
+    };
+    effects.publish = [this](asio::io_context& io, const ops::FeedSpec& spec) { return feeds.publish(io, spec); };
     Options options;
     options.config_path = path_;
     options.reconcile_interval = std::chrono::milliseconds(200);
@@ -333,6 +393,7 @@ class DaemonHarness {
   }
 
   FakeNetwork net;
+  FakeFeeds feeds;
   FakeActuator* actuator_ = nullptr;
   FakeClassifier* classifier_ = nullptr;
   FakeFaults* faults_ = nullptr;

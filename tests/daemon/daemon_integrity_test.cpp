@@ -34,7 +34,7 @@ TEST(DaemonIntegrity, ForgedRepliesQuarantineTheLinkForClassesThatRequireIntegri
   EXPECT_TRUE(h.class_on(1, "wwan0")) << "bulk does not require integrity: it stays";
   auto s = h.snapshot();
   ASSERT_TRUE(s && s->links[0].quarantined_until);
-  EXPECT_NE(s->links[0].quarantine_reason.find("path: auth_failure: bad MAC reply from"), std::string::npos)
+  EXPECT_NE(s->links[0].quarantine_reason.find("path: bad MAC reply from"), std::string::npos)
       << s->links[0].quarantine_reason;
   EXPECT_EQ(s->links[0].health, "up") << "genuine replies still arrive: the link is healthy, not trusted";
   EXPECT_TRUE(h.events_->has("finding", "\"verdict\":\"violation\""));
@@ -80,7 +80,7 @@ TEST(DaemonIntegrity, AChangedHopCountIsASuspicionOrAViolation) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   h.net.ttl_5g = 57;
   ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0"); }));
-  EXPECT_NE(h.snapshot()->links[0].quarantine_reason.find("path: hop_limit: hop limit 64 -> 57"), std::string::npos);
+  EXPECT_NE(h.snapshot()->links[0].quarantine_reason.find("path: hop limit 64 -> 57"), std::string::npos);
   EXPECT_TRUE(h.class_on(1, "wwan0"));
 }
 
@@ -96,7 +96,7 @@ TEST(DaemonIntegrity, RulesAreConfigurablePerLink) {
   h.net.forge_5g = false;
   h.net.duplicate_5g = true;
   ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0"); }));
-  EXPECT_NE(h.snapshot()->links[0].quarantine_reason.find("path: replay: a second reply to probe"), std::string::npos);
+  EXPECT_NE(h.snapshot()->links[0].quarantine_reason.find("path: a second reply to probe"), std::string::npos);
 }
 
 }  // namespace

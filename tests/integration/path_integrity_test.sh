@@ -41,7 +41,7 @@ ip netns exec "$prefix-c-5g" "$python" "$src/tests/integration/spoof_attacker.py
 attacker=$!
 bg_pids+=("$attacker")
 wait_log "link 5g: quarantined until" 3 "$from" && ok "the forged replies quarantine 5G" || fail "no quarantine"
-wait_log "class c2: 5g -> leo: 5g quarantined: path: auth_failure" 1 "$from" && ok "c2 (requires integrity) moved to LEO" ||
+wait_log "class c2: 5g -> leo: 5g quarantined: path: bad MAC reply" 1 "$from" && ok "c2 (requires integrity) moved to LEO" ||
   fail "c2 did not move: $(dev 0)"
 [[ $(dev 1) == wwan0 ]] && ok "isr stays on 5G" || fail "isr on $(dev 1)"
 tail -n +"$from" "$work/lifelined.log" | grep -q "link 5g: up -> down" && fail "5G went down (it is healthy)" ||

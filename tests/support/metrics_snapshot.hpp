@@ -61,7 +61,15 @@ inline snapshot::Daemon synthetic_daemon(snapshot::SystemTime now) {
   g5.unknown_seq = 13;
   g5.quarantined_until = now + 5min;
   g5.quarantine_reason = "replayed probe replies";
-  g5.findings = {{"auth_failure", "violation", 8}, {"replay", "suspicion", 20}};
+  g5.findings = {{"auth_failure", "violation", 8}, {"replay", "suspicion", 20}, {"rat_below_min", "violation", 1}};
+  snapshot::Link::Radio radio;
+  radio.modem = "modem0";
+  radio.readings = 3600;
+  radio.malformed = 2;
+  radio.other_modem = 1;
+  radio.last_reading = std::chrono::system_clock::time_point(std::chrono::seconds(1'795'000'000));
+  radio.active = {"cell_not_surveyed", "rat_below_min"};
+  g5.radio = radio;
   g5.trust = "attested";
   g5.suppressed = true;
   g5.penalty = 2500;

@@ -527,6 +527,12 @@ constexpr BadConfig kBadConfigs[] = {
     {"90-undefined-alias.yaml", 26, 12, "the referenced anchor is not defined"},
     {"91-min-stable-too-long.yaml", 10, 19, "min_stable: 2h is out of range; use 0s to 1h"},
     {"92-too-many-probes.yaml", 7, 7, "has 17 probes; at most 16 per link"},
+    {"93-radio-feed-not-endpoint.yaml", 8, 13, "radio.feed: '/run/lifeline/modem0.sock' is not a ZeroMQ endpoint"},
+    {"94-radio-min-rat.yaml", 10, 16, "radio.min_rat: '5g' is not allowed; use gsm, umts, lte or nr"},
+    {"95-radio-plmn.yaml", 10, 15, "radio.plmns[0]: '240-01' is not a PLMN; use MCC + MNC"},
+    {"96-radio-tac-range.yaml", 10, 21, "radio.cells[0].tac: 16777216 is out of range"},
+    {"97-radio-unknown-rule.yaml", 10, 15, "radio.rules: unknown key 'rat_downgrade'"},
+    {"98-radio-no-feed.yaml", 8, 7, "radio.feed: is required"},
 };
 
 class BadConfigTest : public testing::TestWithParam<BadConfig> {};

@@ -264,6 +264,13 @@ TEST(MetricFamilies, AdminOverlaysAndTrust) {
   EXPECT_EQ(value(f, "lifeline_link_findings_total", {{"link", "5g"}, {"rule", "auth_failure"}, {"verdict", "violation"}}),
             8);
   EXPECT_EQ(value(f, "lifeline_link_findings_total", {{"link", "5g"}, {"rule", "replay"}, {"verdict", "suspicion"}}), 20);
+  EXPECT_EQ(value(f, "lifeline_link_radio_readings_total", {{"link", "5g"}, {"result", "accepted"}}), 3600);
+  EXPECT_EQ(value(f, "lifeline_link_radio_readings_total", {{"link", "5g"}, {"result", "malformed"}}), 2);
+  EXPECT_EQ(value(f, "lifeline_link_radio_readings_total", {{"link", "5g"}, {"result", "other_modem"}}), 1);
+  EXPECT_EQ(value(f, "lifeline_link_radio_stale", {{"link", "5g"}}), 0);
+  EXPECT_EQ(value(f, "lifeline_link_radio_last_reading_timestamp_seconds", {{"link", "5g"}}), 1'795'000'000);
+  EXPECT_EQ(value(f, "lifeline_link_radio_rule_active", {{"link", "5g"}, {"rule", "rat_below_min"}}), 1);
+  EXPECT_FALSE(value(f, "lifeline_link_radio_stale", {{"link", "leo"}})) << "leo has no radio";
 }
 
 TEST(MetricFamilies, ClassTargetsSwitchesAndPins) {
