@@ -54,8 +54,13 @@ std::string render_text(const SimResult& r, const std::string& config_name,
   for (const auto& e : r.timeline) {
     std::string line = fixed(to_seconds(e.t), 3) + "s";
     if (line.size() < 10) line.insert(0, 10 - line.size(), ' ');
-    line += "  " + pad(e.kind == TimelineEntry::Kind::link ? "link" : "class", 5);
-    line += "  " + pad(e.name, 10) + "  " + pad(e.from + " -> " + e.to, 20) + "  " + e.reason;
+    line += "  " + pad(e.kind == TimelineEntry::Kind::link    ? "link"
+                       : e.kind == TimelineEntry::Kind::klass ? "class"
+                                                              : "find",
+                       5);
+    const bool finding = e.kind == TimelineEntry::Kind::finding;
+    line += "  " + pad(e.name, 10) + "  " + pad(finding ? e.to + ": " + e.from : e.from + " -> " + e.to, 20) + "  " +
+            e.reason;
     out += line + "\n";
   }
   out += "\nclasses\n";
@@ -91,6 +96,15 @@ std::string render_json(const SimResult& r, double wall_seconds) {
   for (const auto& e : r.timeline) {
     nlohmann::ordered_json entry;
     entry["t"] = seconds_us(e.t);
+    if (e.kind == TimelineEntry::Kind::finding) {
+      entry["kind"] = "finding";
+      entry["link"] = e.name;
+      entry["rule"] = e.from;
+      entry["verdict"] = e.to;
+      entry["evidence"] = e.reason;
+      timeline.push_back(std::move(entry));
+      continue;
+    }
     const bool link = e.kind == TimelineEntry::Kind::link;
     entry["kind"] = link ? "link" : "class";
     entry[link ? "link" : "class"] = e.name;
@@ -114,7 +128,10 @@ std::string render_json(const SimResult& r, double wall_seconds) {
                        {"degraded", seconds_us(l.time_degraded)},
                        {"down", seconds_us(l.time_down)}}},
                      {"probes_sent", l.probes_sent},
-                     {"probes_lost", l.probes_lost}};
+                     {"probes_lost", l.probes_lost},
+                     {"findings", l.findings},
+                     {"quarantines", l.quarantines},
+                     {"radio_readings", l.readings}};
   }
   nlohmann::ordered_json doc;
   doc["timeline"] = std::move(timeline);

@@ -17,6 +17,26 @@ PathParams ParamChange::apply(PathParams p) const {
   return p;
 }
 
+void RadioChange::apply(RadioState& state) const {
+  auto& r = state.reading;
+  if (set.rat) r.rat = set.rat;
+  if (set.plmn) r.plmn = set.plmn;
+  if (set.tac) r.tac = set.tac;
+  if (set.cell_id) r.cell_id = set.cell_id;
+  if (set.pci) r.pci = set.pci;
+  if (set.arfcn) r.arfcn = set.arfcn;
+  if (set.rsrp) r.rsrp = set.rsrp;
+  if (set.rsrq) r.rsrq = set.rsrq;
+  if (set.snr) r.snr = set.snr;
+  if (set.neighbours) r.neighbours = set.neighbours;
+  if (set.registration) r.registration = set.registration;
+  if (set.reject_cause) r.reject_cause = set.reject_cause;
+  if (clear_reject) r.reject_cause.reset();
+  if (set.cipher) r.cipher = set.cipher;
+  if (rsrp_sigma) state.rsrp_sigma = *rsrp_sigma;
+  if (silent) state.silent = *silent;
+}
+
 namespace {
 
 constexpr Duration kMaxDuration = std::chrono::hours(24 * 31);
@@ -67,7 +87,9 @@ class ScenarioParser {
   // rtt / jitter / loss; `all` requires rtt.
   ParamChange parse_params(const YAML::Node& n, const std::string& path, bool baseline) {
     ParamChange change;
-    if (!r_.map(n, path, {"rtt", "jitter", "loss"})) return change;
+    if (!(baseline ? r_.map(n, path, {"rtt", "jitter", "loss", "radio"}) : r_.map(n, path, {"rtt", "jitter", "loss"}))) {
+      return change;
+    }
     if (auto v = YamlReader::get(n, "rtt"); v.IsDefined()) {
       change.rtt = r_.duration(v, member(path, "rtt"), 0s, 60s);
     } else if (baseline) {
@@ -85,12 +107,78 @@ class ScenarioParser {
     return change;
   }
 
+  // Telemetry fields (docs/integrity.md) plus rsrp_sigma and silent. Only for a link whose
+  // config has `radio:`.
+  std::optional<RadioChange> parse_radio(const YAML::Node& n, const std::string& path, std::size_t link) {
+    if (!r_.map(n, path,
+                {"rat", "plmn", "tac", "cell_id", "pci", "arfcn", "rsrp", "rsrq", "snr", "neighbours",
+                 "registration", "reject_cause", "cipher", "rsrp_sigma", "silent"})) {
+      return std::nullopt;
+    }
+    if (!config_.links[link].radio) {
+      r_.error(n, path, "link '" + config_.links[link].name + "' has no radio in the config (" + config_.source +
+                            "); add links[].radio to watch its modem");
+      return std::nullopt;
+    }
+    RadioChange c;
+    auto& x = c.set;
+    auto get = [&](const char* key) { return YamlReader::get(n, key); };
+    auto uint = [&](const char* key, std::int64_t max) -> std::optional<std::uint64_t> {
+      if (auto v = get(key); !YamlReader::is_null(v)) {
+        if (auto i = r_.integer(v, member(path, key), 0, max)) return static_cast<std::uint64_t>(*i);
+      }
+      return std::nullopt;
+    };
+    auto number = [&](const char* key, std::int64_t min, std::int64_t max) -> std::optional<double> {
+      if (auto v = get(key); !YamlReader::is_null(v)) {
+        double d = 0;
+        if (!YAML::convert<double>::decode(v, d) || d < static_cast<double>(min) || d > static_cast<double>(max)) {
+          r_.error(v, member(path, key), "must be a number from " + std::to_string(min) + " to " + std::to_string(max));
+          return std::nullopt;
+        }
+        return d;
+      }
+      return std::nullopt;
+    };
+    if (auto v = get("rat"); !YamlReader::is_null(v)) {
+      x.rat = r_.choice<config::Rat>(v, member(path, "rat"),
+                                     {{"gsm", config::Rat::gsm}, {"umts", config::Rat::umts},
+                                      {"lte", config::Rat::lte}, {"nr", config::Rat::nr}});
+    }
+    if (auto v = get("plmn"); !YamlReader::is_null(v)) x.plmn = r_.string(v, member(path, "plmn"));
+    if (auto t = uint("tac", 0xFFFFFF)) x.tac = static_cast<std::uint32_t>(*t);
+    x.cell_id = uint("cell_id", (std::int64_t{1} << 36) - 1);
+    if (auto t = uint("pci", 1007)) x.pci = static_cast<std::uint32_t>(*t);
+    if (auto t = uint("arfcn", 3279165)) x.arfcn = static_cast<std::uint32_t>(*t);
+    x.rsrp = number("rsrp", -160, 0);
+    x.rsrq = number("rsrq", -50, 30);
+    x.snr = number("snr", -50, 60);
+    if (auto t = uint("neighbours", 1024)) x.neighbours = static_cast<std::uint32_t>(*t);
+    if (auto v = get("registration"); !YamlReader::is_null(v)) {
+      x.registration = r_.choice<std::string>(v, member(path, "registration"),
+                                              {{"home", "home"}, {"roaming", "roaming"}, {"searching", "searching"},
+                                               {"denied", "denied"}, {"idle", "idle"}});
+    }
+    if (auto v = get("reject_cause"); v.IsDefined()) {
+      if (v.IsNull()) {
+        c.clear_reject = true;
+      } else if (auto t = r_.integer(v, member(path, "reject_cause"), 0, 255)) {
+        x.reject_cause = static_cast<std::uint32_t>(*t);
+      }
+    }
+    if (auto v = get("cipher"); !YamlReader::is_null(v)) x.cipher = r_.string(v, member(path, "cipher"));
+    c.rsrp_sigma = number("rsrp_sigma", 0, 30);
+    if (auto v = get("silent"); !YamlReader::is_null(v)) c.silent = r_.boolean(v, member(path, "silent"));
+    return c;
+  }
+
   void parse_baseline(const YAML::Node& n) {
     if (!n.IsMap()) {
       r_.error(n, "links", "must be a map from link name to { rtt, jitter, loss }");
       return;
     }
     scenario_.baseline.resize(config_.links.size());
+    scenario_.radio.resize(config_.links.size());
     std::vector<bool> seen(config_.links.size(), false);
     for (auto it = n.begin(); it != n.end(); ++it) {
       const auto index = link_ref(it->first, "links");
@@ -102,6 +190,14 @@ class ScenarioParser {
       }
       seen[*index] = true;
       scenario_.baseline[*index] = parse_params(it->second, path, true).apply({});
+      if (auto radio = YamlReader::get(it->second, "radio"); it->second.IsMap() && !YamlReader::is_null(radio)) {
+        if (auto change = parse_radio(radio, member(path, "radio"), *index)) {
+          RadioState state;
+          state.reading.modem = config_.links[*index].radio ? config_.links[*index].radio->modem : "";
+          change->apply(state);
+          scenario_.radio[*index] = state;
+        }
+      }
     }
     for (std::size_t i = 0; i < seen.size(); ++i) {
       if (!seen[i]) {
@@ -117,7 +213,7 @@ class ScenarioParser {
     for (std::size_t i = 0; i < list.size(); ++i) {
       const std::string path = indexed("events", i);
       const YAML::Node& e = list[i];
-      if (!r_.map(e, path, {"at", "link", "set", "every", "until"})) continue;
+      if (!r_.map(e, path, {"at", "link", "set", "radio", "every", "until"})) continue;
       const auto before = r_.error_count();
       ScenarioEvent event;
       if (r_.require(e, "at", path)) {
@@ -128,8 +224,19 @@ class ScenarioParser {
       if (r_.require(e, "link", path)) {
         if (auto l = link_ref(YamlReader::get(e, "link"), member(path, "link"))) event.link = *l;
       }
-      if (r_.require(e, "set", path))
-        event.set = parse_params(YamlReader::get(e, "set"), member(path, "set"), false);
+      const bool has_set = !YamlReader::is_null(YamlReader::get(e, "set"));
+      const bool has_radio = !YamlReader::is_null(YamlReader::get(e, "radio"));
+      if (has_set) event.set = parse_params(YamlReader::get(e, "set"), member(path, "set"), false);
+      if (has_radio && r_.error_count() == before) {
+        event.radio = parse_radio(YamlReader::get(e, "radio"), member(path, "radio"), event.link);
+        if (event.radio && !scenario_.radio[event.link]) {
+          r_.error(YamlReader::get(e, "radio"), member(path, "radio"),
+                   "link '" + config_.links[event.link].name +
+                       "' has no radio baseline in this scenario (links." + config_.links[event.link].name +
+                       ".radio); a radio event changes that baseline");
+        }
+      }
+      if (!has_set && !has_radio) r_.error(e, path, "needs 'set' (rtt, jitter, loss) or 'radio' (telemetry fields)");
       std::optional<Duration> every;
       Duration until = scenario_.duration;
       if (auto v = YamlReader::get(e, "every"); v.IsDefined()) {

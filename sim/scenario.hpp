@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "config/loader.hpp"
+#include "links/radio.hpp"
 
 namespace lifeline::sim {
 
@@ -28,10 +29,29 @@ struct ParamChange {
   PathParams apply(PathParams p) const;
 };
 
+// What a link's modem reports (a telemetry reading, published once a second), plus how the
+// simulation varies it: RSRP with normal noise of `rsrp_sigma` dB, and `silent` stops the
+// feed (the feed_stale rule).
+struct RadioState {
+  links::RadioReading reading;
+  double rsrp_sigma = 0;
+  bool silent = false;
+};
+
+// Fields a radio event changes; `reject_cause: null` clears the cause.
+struct RadioChange {
+  links::RadioReading set;  // the fields given (modem unused)
+  bool clear_reject = false;
+  std::optional<double> rsrp_sigma;
+  std::optional<bool> silent;
+  void apply(RadioState& state) const;
+};
+
 struct ScenarioEvent {
   Duration at{};
   std::size_t link = 0;  // config link index
-  ParamChange set;
+  std::optional<ParamChange> set;
+  std::optional<RadioChange> radio;
 };
 
 struct Scenario {
@@ -39,6 +59,9 @@ struct Scenario {
   Duration duration{};
   std::uint64_t seed = 1;
   std::vector<PathParams> baseline;   // by config link index
+  // By config link index: a link whose radio is simulated (it has `radio:` in the config and
+  // in the scenario); the others publish no telemetry and are not watched.
+  std::vector<std::optional<RadioState>> radio;
   std::vector<ScenarioEvent> events;  // expanded (repeats unrolled) and sorted by time
 };
 

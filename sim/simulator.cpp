@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <memory>
 #include <queue>
 
 #include "links/link_monitor.hpp"
+#include "links/radio.hpp"
 #include "policies/explain.hpp"
 #include "policies/policy_engine.hpp"
 #include "sim/random.hpp"
@@ -78,6 +81,19 @@ class Simulation {
       inputs_[l].status = &monitors_[l].status();
       if (l < trust.size()) inputs_[l].trust = trust[l];
     }
+    // Radio: a watch per link whose modem the scenario simulates; its readings start with
+    // the warm-up, so baselines are learnt by t = 0.
+    quarantine_ = config.integrity.quarantine;
+    radio_ = scenario.radio;
+    radio_.resize(config.links.size());
+    watches_.resize(config.links.size());
+    next_reading_.assign(config.links.size(), TimePoint::max());
+    radio_rng_ = Random(Random::splitmix64(seed));
+    for (std::size_t l = 0; l < config.links.size(); ++l) {
+      if (!radio_[l] || !config.links[l].radio) continue;
+      watches_[l] = std::make_unique<links::RadioWatch>(*config.links[l].radio, start);
+      next_reading_[l] = start + std::chrono::seconds(1);
+    }
     generations_.assign(monitors_.size(), 0);
     health_.assign(monitors_.size(), Health::down);
     health_since_.assign(monitors_.size(), start);
@@ -86,7 +102,7 @@ class Simulation {
     result_.duration = scenario.duration;
     result_.seed = scenario.seed;
     for (const auto& c : config.classes) result_.classes.push_back({c.name, {}, 0, {}});
-    for (const auto& l : config.links) result_.links.push_back({l.name, {}, 0, {}, {}, {}, 0, 0});
+    for (const auto& l : config.links) result_.links.push_back({l.name, {}, 0, {}, {}, {}, 0, 0, 0, 0, 0});
     decide(start);
   }
 
@@ -94,9 +110,12 @@ class Simulation {
     // next_[k] for k < targets: target k's next send or arrival; then one slot per link
     // monitor deadline. Scanning this small flat array is the whole scheduler.
     const std::size_t nt = targets_.size();
-    next_.assign(nt + monitors_.size(), TimePoint::max());
+    // Then one slot per link's radio (its next reading or stale deadline).
+    const std::size_t nm = monitors_.size();
+    next_.assign(nt + 2 * nm, TimePoint::max());
     for (std::size_t k = 0; k < nt; ++k) refresh_target(k);
-    for (std::size_t l = 0; l < monitors_.size(); ++l) next_[nt + l] = monitors_[l].next_deadline();
+    for (std::size_t l = 0; l < nm; ++l) next_[nt + l] = monitors_[l].next_deadline();
+    for (std::size_t l = 0; l < nm; ++l) next_[nt + nm + l] = radio_due(l);
 
     std::size_t next_event = 0;
     const auto& events = scenario_.events;
@@ -123,8 +142,11 @@ class Simulation {
         decide(best);
       } else if (which == next_.size()) {
         const auto& e = events[next_event++];
-        own_[e.link] = e.set.apply(own_[e.link]);
-        refresh_paths();
+        if (e.set) {
+          own_[e.link] = e.set->apply(own_[e.link]);
+          refresh_paths();
+        }
+        if (e.radio && radio_[e.link]) e.radio->apply(*radio_[e.link]);
       } else if (which < nt) {
         SimTarget& t = targets_[which];
         if (!t.arrivals.empty() && t.arrivals.top().at <= t.next_send) {
@@ -134,11 +156,15 @@ class Simulation {
         }
         refresh_target(which);
         next_[nt + t.link] = monitors_[t.link].next_deadline();
-      } else {
+      } else if (which < nt + nm) {
         const std::size_t l = which - nt;
         monitors_[l].on_timer(best);
         observe(l, best);
         next_[which] = monitors_[l].next_deadline();
+      } else {
+        const std::size_t l = which - nt - nm;
+        radio_step(l, best);
+        next_[which] = radio_due(l);
       }
     }
     finish();
@@ -213,6 +239,71 @@ class Simulation {
       health_[l] = h;
     }
     decide(now);
+  }
+
+  // ---- radio integrity: the modem publishes once a second; findings as in the daemon -----
+  TimePoint radio_due(std::size_t l) const {
+    return watches_[l] ? std::min(next_reading_[l], watches_[l]->next_deadline()) : TimePoint::max();
+  }
+
+  void radio_step(std::size_t l, TimePoint now) {
+    auto& watch = *watches_[l];
+    std::vector<links::Finding> found;
+    if (now >= next_reading_[l]) {
+      next_reading_[l] += std::chrono::seconds(1);
+      const RadioState& state = *radio_[l];
+      if (!state.silent) {
+        links::RadioReading reading = state.reading;
+        if (reading.rsrp && state.rsrp_sigma > 0) {
+          reading.rsrp = std::clamp(*reading.rsrp + state.rsrp_sigma * radio_rng_.normal(), -160.0, 0.0);
+        }
+        if (recording_) ++result_.links[l].readings;
+        found = watch.on_reading(reading, now);
+      }
+    }
+    if (now >= watch.next_deadline()) {
+      auto stale = watch.on_timer(now);
+      found.insert(found.end(), stale.begin(), stale.end());
+    }
+    if (!found.empty()) findings(l, found, now);
+  }
+
+  // As the daemon: a new finding is counted and reported; a violation (re)starts the link's
+  // quarantine for classes that require integrity, and a quarantine that starts is decided at
+  // once, in the same turn as the finding.
+  void findings(std::size_t l, const std::vector<links::Finding>& found, TimePoint now) {
+    auto& admin = inputs_[l].admin;
+    const bool was_quarantined = admin.quarantined_until && *admin.quarantined_until > now;
+    bool violation = false, fresh_violation = false;
+    std::string evidence;
+    for (const auto& f : found) {
+      if (f.verdict == config::Verdict::ignore) continue;
+      const bool is_violation = f.verdict == config::Verdict::violation;
+      if (is_violation) {
+        violation = true;
+        evidence += (evidence.empty() ? "" : "; ") + f.evidence;
+      }
+      if (f.renewed) continue;
+      fresh_violation = fresh_violation || is_violation;
+      if (recording_) {
+        ++result_.links[l].findings;
+        result_.timeline.push_back({now - origin_, TimelineEntry::Kind::finding, monitors_[l].name(), f.rule,
+                                    is_violation ? "violation" : "suspicion", f.evidence});
+      }
+    }
+    if (!violation) return;
+    const TimePoint until = now + quarantine_;
+    if (!admin.quarantined_until || *admin.quarantined_until < until) admin.quarantined_until = until;
+    if (!was_quarantined || fresh_violation) {
+      const double t = to_seconds(now - origin_);
+      char at[32];
+      std::snprintf(at, sizeof at, "%.3fs", t);
+      admin.quarantine_reason = "radio: " + evidence + " at " + at;
+    }
+    if (!was_quarantined) {
+      if (recording_) ++result_.links[l].quarantines;
+      decide(now);
+    }
   }
 
   void decide(TimePoint now) {
@@ -308,6 +399,11 @@ class Simulation {
   std::vector<std::uint64_t> sent_at_origin_;
   std::vector<std::uint64_t> lost_at_origin_;
   Decision last_;
+  Duration quarantine_{};
+  std::vector<std::optional<RadioState>> radio_;  // each link's modem, as the scenario sets it
+  std::vector<std::unique_ptr<links::RadioWatch>> watches_;
+  std::vector<TimePoint> next_reading_;
+  Random radio_rng_{0};
   bool recording_ = false;
   SimResult result_;
 };

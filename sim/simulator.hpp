@@ -16,13 +16,13 @@
 namespace lifeline::sim {
 
 struct TimelineEntry {
-  enum class Kind : std::uint8_t { link, klass };
+  enum class Kind : std::uint8_t { link, klass, finding };
   Duration t{};  // virtual time since the start of the scenario
   Kind kind = Kind::link;
-  std::string name;  // link or class
-  std::string from;
-  std::string to;
-  std::string reason;
+  std::string name;  // link or class (a finding: its link)
+  std::string from;  // a finding: its rule
+  std::string to;    // a finding: its verdict (violation | suspicion)
+  std::string reason;  // a finding: its evidence
 };
 
 struct ClassSummary {
@@ -41,6 +41,9 @@ struct LinkSummary {
   Duration time_down{};
   std::uint64_t probes_sent = 0;
   std::uint64_t probes_lost = 0;  // resolved as lost, outages included
+  std::uint32_t findings = 0;     // integrity findings (new ones, not renewals)
+  std::uint32_t quarantines = 0;  // quarantines that started
+  std::uint64_t readings = 0;     // radio telemetry readings published
 };
 
 struct SimResult {

@@ -37,7 +37,7 @@ TEST(Scenario, LoadsBaselineAndEvents) {
   EXPECT_EQ(s.scenario->baseline[1].jitter, Duration(0ms));
   ASSERT_EQ(s.scenario->events.size(), 2u);
   EXPECT_EQ(s.scenario->events[0].at, Duration(10s));  // sorted by time
-  EXPECT_EQ(s.scenario->events[1].set.loss, 1.0);
+  EXPECT_EQ(s.scenario->events[1].set->loss, 1.0);
 }
 
 TEST(Scenario, RepeatsAreUnrolled) {
@@ -78,6 +78,11 @@ TEST(Scenario, ErrorsNameTheLineAndWhatIsAllowed) {
                6, "more than 1000000 events");
   expect_error("duration: 60s\nlinks:\n  5g: {jitter: 3ms}\n  leo: {rtt: 45ms}\n", 3,
                "rtt: is required");
+  expect_error(std::string("duration: 60s\n") + kBaseline + "events:\n  - {at: 5s, link: 5g}\n", 6,
+               "needs 'set' (rtt, jitter, loss) or 'radio' (telemetry fields)");
+  expect_error(std::string("duration: 60s\n") + kBaseline +
+                   "events:\n  - {at: 5s, link: 5g, radio: {rat: gsm}}\n",
+               6, "link '5g' has no radio in the config");
 }
 
 }  // namespace
