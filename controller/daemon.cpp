@@ -305,6 +305,7 @@ struct Daemon::Impl : api::DaemonApi {
       const auto l = static_cast<std::size_t>(config.link_index(link.config.name));
       inputs[l].admin.quarantined_until = link.quarantined_until;
       inputs[l].admin.quarantine_reason = link.quarantine_reason;
+      inputs[l].admin.quarantine_until_text = api::to_rfc3339(wall(*link.quarantined_until));
       if (!was_quarantined) {
         log::warning("link " + link.config.name + ": quarantined until " + api::to_rfc3339(wall(*link.quarantined_until)) +
                      " for classes that require integrity: " + link.quarantine_reason);
@@ -772,6 +773,12 @@ struct Daemon::Impl : api::DaemonApi {
       if (ec) return;
       if (auto a = alive.lock(); !a || !*a) return;
       raw->armed = TimePoint::max();
+      if (raw->monitor->next_deadline() <= now()) {
+        // Replies that arrived while the loop was busy elsewhere are read before silence is
+        // declared (Prober::poll); each is handled as it would have been.
+        for (auto& t : raw->targets) t->prober->poll();
+        if (auto a = alive.lock(); !a || !*a) return;
+      }
       const TimePoint at = now();
       if (raw->monitor->next_deadline() <= at) raw->monitor->on_timer(at);
       after_link_event(*raw, at);
@@ -792,6 +799,9 @@ struct Daemon::Impl : api::DaemonApi {
       inputs[l].trust = links[l]->trust;
       inputs[l].admin.quarantined_until = links[l]->quarantined_until;
       inputs[l].admin.quarantine_reason = links[l]->quarantine_reason;
+      if (links[l]->quarantined_until) {
+        inputs[l].admin.quarantine_until_text = api::to_rfc3339(wall(*links[l]->quarantined_until));
+      }
     }
   }
 

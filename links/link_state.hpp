@@ -68,6 +68,9 @@ struct LinkAdmin {
   std::string drain_reason;
   std::optional<TimePoint> quarantined_until;
   std::string quarantine_reason;
+  // quarantined_until for people (the caller's clock: wall time in lifelined, virtual time in
+  // lifeline-sim); explain prints it.
+  std::string quarantine_until_text;
 };
 
 // An integrity finding (docs/integrity.md): from the probes (path), the modem (radio) or an

@@ -100,6 +100,7 @@ std::string rejection_text(const PolicyModel& model, std::span<const LinkInput> 
       return name + " not attested (" + links::to_string(in.trust) + ")";
     case Reject::quarantined:
       return name + " quarantined" +
+             (detail && !in.admin.quarantine_until_text.empty() ? " until " + in.admin.quarantine_until_text : "") +
              (in.admin.quarantine_reason.empty() ? "" : ": " + in.admin.quarantine_reason);
     case Reject::capacity:
       return name + " has " + format_rate(r.free) + " free";

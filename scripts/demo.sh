@@ -3,8 +3,10 @@
 # network namespaces (lab/lab.sh), runs the real lifelined in it, sends a 1 kHz stream per
 # traffic class from the LAN to HQ, black-holes the 5G link, shows every class moving to the
 # LEO satellite and the outage each one saw, restores 5G and shows the classes return after
-# their hold-down, then tears everything down. Needs root (network namespaces); never touches
-# the host's own network namespace. About 1 minute.
+# their hold-down; then a rogue base station pulls the 5G modem (the lab's fake modem) down to
+# GSM on an unsurveyed cell: C2, which requires integrity, leaves 5G at once while the other
+# classes stay. Tears everything down at the end. Needs root (network namespaces); never
+# touches the host's own network namespace. About 1.5 minutes.
 #   scripts/demo.sh            the live demo
 #   scripts/demo.sh --sim [SCENARIO] [--json]
 #                              replay a what-if scenario in lifeline-sim instead (no root)
@@ -42,7 +44,7 @@ elapsed() { awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%7.3f", b
 cleanup() {
   local rc=$? p
   set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for p in "${pids[@]}" ${modem_pid:-}; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   lab/lab.sh down --prefix "$prefix" >/dev/null 2>&1
   rm -rf "$work"
   [[ $rc -eq 0 ]] && say "the lab is gone; nothing was left on this machine"
@@ -55,16 +57,24 @@ trap 'exit 143' TERM
 say "building the base: LAN client, gateway, 5G / LEO (40 ms) / GEO (600 ms) / cloud VPN, HQ"
 lab/lab.sh up --prefix "$prefix" --tools build/lab/tools --reflector build/reflector/lifeline-reflector >/dev/null
 # The demo shortens the hold-down before traffic returns to 5G from 30 s to 10 s.
-sed -e 's/failback: 30s/failback: 10s/' -e 's/failback: 60s/failback: 10s/' config/examples/lab.yaml >"$work/lifeline.yaml"
+sed -e 's/failback: 30s/failback: 10s/' -e 's/failback: 60s/failback: 10s/' \
+  -e "s|ipc:///run/lifeline-lab/modem0.sock|ipc://$work/modem0.sock|" config/examples/lab.yaml >"$work/lifeline.yaml"
 # The demo's control socket, event stream and journal live in its scratch directory (a
 # packaged lifelined uses /run/lifeline and /var/lib/lifeline, made by systemd).
 cat >>"$work/lifeline.yaml" <<YAML
+integrity: { quarantine: 10s }
 control: { socket: $work/control.sock, group: root }
 events: { socket: $work/events.sock }
 journal: { path: $work/journal.db }
 metrics: { listen: 127.0.0.1:0 }
 YAML
 ctl() { build/cli/lifelinectl --socket "$work/control.sock" "$@"; }
+
+# The 5G modem's telemetry: the lab's fake modem publishes what a genuine cell looks like
+# until $work/modem.state says otherwise (lab/tools/fake-modem.py).
+echo '{}' >"$work/modem.state"
+/usr/bin/python3 lab/tools/fake-modem.py --feed "ipc://$work/modem0.sock" --state "$work/modem.state" 2>/dev/null &
+modem_pid=$!
 
 say "starting lifelined in the gateway (config/examples/lab.yaml, failback 10 s)"
 ip netns exec "$prefix-gw" build/controller/lifelined --config "$work/lifeline.yaml" >"$work/lifelined.log" 2>&1 &
@@ -97,7 +107,7 @@ pids+=("$sink")
 for _ in $(seq 100); do [[ -e $work/sink.ready ]] && break; sleep 0.05; done
 send() {  # NAME SOURCE DSCP PORT
   ip netns exec "$prefix-client" build/lab/tools/lifeline-lab-stream send --to "198.19.0.100:$4" \
-    --from "$2" --dscp "$3" --rate 1000 --duration 40s --class "$1" >/dev/null 2>&1 &
+    --from "$2" --dscp "$3" --rate 1000 --duration 70s --class "$1" >/dev/null 2>&1 &
   pids+=("$!")
 }
 send c2 198.18.10.10 48 10001
@@ -118,6 +128,18 @@ ctl explain c2 | sed 's/^/  /'
 say "restoring 5G: it must be stable for 5 s, then each class waits out its 10 s hold-down"
 lab/lab.sh impair 5g restore --prefix "$prefix" | sed 's/^/  /'
 sleep 17
+show_routes
+
+say "a rogue base station: the 5G modem is pulled down to GSM on a cell nobody surveyed"
+echo '{"rat": "gsm", "cell_id": 999, "rsrp": -60.0, "neighbours": 0}' >"$work/modem.state"
+sleep 2
+show_routes
+echo "  (c2 requires integrity: it left 5G; isr and voice stay on it, logistics on the VPN over it)"
+say "lifelinectl explain c2"
+ctl explain c2 | sed 's/^/  /'
+say "the genuine cell is back: the quarantine (10 s here) runs out, then c2's 10 s hold-down"
+echo '{}' >"$work/modem.state"
+sleep 22
 show_routes
 
 say "stopping the streams"

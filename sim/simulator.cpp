@@ -293,7 +293,12 @@ class Simulation {
     }
     if (!violation) return;
     const TimePoint until = now + quarantine_;
-    if (!admin.quarantined_until || *admin.quarantined_until < until) admin.quarantined_until = until;
+    if (!admin.quarantined_until || *admin.quarantined_until < until) {
+      admin.quarantined_until = until;
+      char text[32];
+      std::snprintf(text, sizeof text, "%.3fs", to_seconds(until - origin_));
+      admin.quarantine_until_text = text;
+    }
     if (!was_quarantined || fresh_violation) {
       const double t = to_seconds(now - origin_);
       char at[32];

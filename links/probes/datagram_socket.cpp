@@ -131,6 +131,10 @@ static void arm(const StatePtr& state) {
       });
 }
 
+void DatagramSocket::poll() {
+  if (state_->alive) drain(*state_);
+}
+
 DatagramSocket::DatagramSocket(boost::asio::io_context& io, const DatagramOptions& options,
                                OnDatagram on_datagram, OnError on_receive_error)
     : state_(std::make_shared<State>(io)) {

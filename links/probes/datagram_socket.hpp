@@ -61,6 +61,8 @@ class DatagramSocket {
   ~DatagramSocket();
   DatagramSocket(const DatagramSocket&) = delete;
   DatagramSocket& operator=(const DatagramSocket&) = delete;
+  // Reads what is already queued, now (the same as when the socket becomes readable).
+  void poll();
 
   // Sends now, without blocking. With `reply_to` (a datagram this socket received with
   // receive_destination), the source address is the one that datagram was sent to. If the

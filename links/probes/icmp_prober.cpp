@@ -74,6 +74,9 @@ class IcmpProber final : public Prober {
   }
 
   const ProberStats& stats() const override { return stats_; }
+  void poll() override {
+    if (socket_) socket_->poll();
+  }
 
  private:
   void on_datagram(const Datagram& d) {

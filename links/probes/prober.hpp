@@ -67,6 +67,10 @@ class Prober {
   // Sends probe `seq` now. Failures (no route, interface down) are counted, not thrown.
   virtual void send(std::uint64_t seq) = 0;
   virtual const ProberStats& stats() const = 0;
+  // Reads the replies already queued on the socket, now. The daemon calls it before a
+  // detection deadline declares the target silent: a loop that stalled (a slow conntrack
+  // flush on a busy machine) must not mistake replies it has not read yet for silence.
+  virtual void poll() {}
 };
 
 // Throw std::system_error when the socket cannot be set up (bad interface, no permission).

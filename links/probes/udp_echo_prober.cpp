@@ -61,6 +61,9 @@ class UdpEchoProber final : public Prober {
   }
 
   const ProberStats& stats() const override { return stats_; }
+  void poll() override {
+    if (socket_) socket_->poll();
+  }
 
  private:
   void on_datagram(const Datagram& d) {

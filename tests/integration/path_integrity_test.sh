@@ -46,7 +46,7 @@ wait_log "class c2: 5g -> leo: 5g quarantined: path: bad MAC reply" 1 "$from" &&
 [[ $(dev 1) == wwan0 ]] && ok "isr stays on 5G" || fail "isr on $(dev 1)"
 tail -n +"$from" "$work/lifelined.log" | grep -q "link 5g: up -> down" && fail "5G went down (it is healthy)" ||
   ok "5G stays up: its genuine replies still arrive"
-ctl --json links | jq -e '.links[] | select(.name == "5g") | .quarantined.reason | test("auth_failure")' >/dev/null &&
+ctl --json links | jq -e '.links[] | select(.name == "5g") | .quarantined.reason | test("path: bad MAC reply")' >/dev/null &&
   ok "lifelinectl links shows the quarantine and why" || fail "links: $(ctl --json links | jq -c '.links[0].quarantined')"
 ctl --json links | jq -e '.links[] | select(.name == "5g") | .findings[] | select(.rule == "auth_failure" and .count > 10)' >/dev/null &&
   ok "the forged replies are counted as findings" || fail "findings: $(ctl --json links | jq -c '.links[0].findings')"
@@ -67,7 +67,7 @@ table ip lft_ttl {
   }
 }
 NFT
-wait_log "link 5g: suspicion: hop_limit: hop limit [0-9]* -> 40 on replies from 198.19.0.10:7070" 3 "$from" &&
+wait_log "link 5g: suspicion: path: hop_limit: hop limit [0-9]* -> 40 on replies from 198.19.0.10:7070" 3 "$from" &&
   ok "a changed hop count is reported: $(tail -n +"$from" "$work/lifelined.log" | grep -o 'hop limit [0-9]* -> 40' | head -1)" ||
   fail "no hop-limit finding"
 ctl --json history --kind finding | jq -e '.events[] | select(.rule == "hop_limit" and .verdict == "suspicion")' >/dev/null &&

@@ -292,10 +292,12 @@ TEST(PolicyEngine, QuarantineMovesOnlyClassesThatRequireIntegrity) {
   PolicyFixture f(kTrust, [](config::Config& c) { c.classes[0].require.integrity = true; });
   f.input("5g").admin.quarantined_until = at(60s);
   f.input("5g").admin.quarantine_reason = "radio: RAT dropped nr -> gsm";
+  f.input("5g").admin.quarantine_until_text = "14:05:00Z";
   f.decide(at(0s));
   EXPECT_EQ(f.target("c2"), "leo");
   EXPECT_EQ(f.target("bulk"), "5g");
-  EXPECT_NE(f.explain("c2")[1].find("quarantined: radio: RAT dropped"), std::string::npos);
+  EXPECT_NE(f.explain("c2")[1].find("5g: rejected, 5g quarantined until 14:05:00Z: radio: RAT dropped"), std::string::npos)
+      << f.explain("c2")[1];
 }
 
 TEST(PolicyEngine, TrustRequirementNeedsAttestedLinks) {
