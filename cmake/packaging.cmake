@@ -16,6 +16,7 @@ set(LIFELINE_TMPFILESDIR "/usr/lib/tmpfiles.d" CACHE PATH "tmpfiles.d configurat
 
 set(_systemd ${PROJECT_SOURCE_DIR}/systemd)
 install(FILES ${_systemd}/lifelined.service ${_systemd}/lifeline-reflector.service
+              ${_systemd}/lifeline-channel.service ${_systemd}/lifeline-mm-bridge@.service
         DESTINATION ${LIFELINE_SYSTEMD_UNITDIR})
 install(FILES ${_systemd}/sysusers.d/lifeline.conf DESTINATION ${LIFELINE_SYSUSERSDIR})
 install(FILES ${_systemd}/tmpfiles.d/lifeline.conf DESTINATION ${LIFELINE_TMPFILESDIR})

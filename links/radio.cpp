@@ -135,7 +135,7 @@ std::variant<RadioReading, std::string> parse_radio_reading(std::string_view tex
 }
 
 std::string format_radio_reading(const RadioReading& r) {
-  json j;
+  nlohmann::ordered_json j;  // the contract's field order
   j["modem"] = r.modem;
   if (!r.time.empty()) j["time"] = r.time;
   if (r.rat) j["rat"] = config::to_string(*r.rat);
@@ -149,7 +149,7 @@ std::string format_radio_reading(const RadioReading& r) {
   if (r.snr) j["snr"] = *r.snr;
   if (r.neighbours) j["neighbours"] = *r.neighbours;
   if (r.registration) j["registration"] = *r.registration;
-  j["reject_cause"] = r.reject_cause ? json(*r.reject_cause) : json(nullptr);
+  if (r.reject_cause) j["reject_cause"] = *r.reject_cause;
   if (r.cipher) j["cipher"] = *r.cipher;
   return j.dump();
 }

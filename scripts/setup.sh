@@ -20,6 +20,8 @@ test_packages=(
   systemd file procps
   # tests/integration/least_privilege_test.sh counts the daemon's system calls with strace.
   strace
+  # tests/cli/mm_bridge_test.sh: a private bus and a stand-in ModemManager written in Python.
+  dbus-daemon python3-dbus python3-gi
 )
 
 case "${1:-all}" in
