@@ -80,7 +80,7 @@ CLI::Validator non_empty() {
 }
 
 const std::vector<std::string> kKinds = {"link", "class", "operator", "drill", "reload", "trust",
-                                         "finding", "daemon"};
+                                         "finding", "incident", "daemon"};
 
 }  // namespace
 

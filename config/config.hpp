@@ -254,6 +254,27 @@ struct IntegrityConfig {
   friend bool operator==(const IntegrityConfig&, const IntegrityConfig&) = default;
 };
 
+// A base allowed to report incidents: its Ed25519 public key.
+struct IncidentReporter {
+  std::string name;
+  std::string public_key;  // base64 of the 32-byte key, as written
+  std::array<std::uint8_t, 32> key{};
+  friend bool operator==(const IncidentReporter&, const IncidentReporter&) = default;
+};
+
+// Incident sharing through lifeline-channel (docs/incidents.md).
+struct IncidentsConfig {
+  std::string subscribe;         // the channel's XPUB side (we connect a SUB); empty: not read
+  std::string publish;           // the channel's XSUB side (we connect a PUB); empty: nothing sent
+  std::string server_key;        // the channel's CURVE public key (Z85); empty only for ipc://
+  std::string curve_key_file;    // our CURVE key pair (lifelinectl keygen)
+  std::string signing_key_file;  // our Ed25519 secret key (lifeline-incident keygen)
+  std::vector<IncidentReporter> allowed_reporters;
+  std::string reporter;            // our name in our reports; default: node
+  bool publish_suspicions = false;  // also report suspicions (low severity)
+  friend bool operator==(const IncidentsConfig&, const IncidentsConfig&) = default;
+};
+
 struct Config {
   std::string source;  // file the config was read from, for messages
   std::string node;
@@ -267,6 +288,7 @@ struct Config {
   DrillConfig drills;
   TrustConfig trust;
   IntegrityConfig integrity;
+  std::optional<IncidentsConfig> incidents;
 
   // Index of the link called `name`, or -1.
   int link_index(std::string_view name) const;

@@ -97,7 +97,7 @@ class ConfigParser {
       return std::nullopt;
     }
     if (!r_.map(root, "", {"node", "links", "classes", "dampening", "control", "events",
-                           "metrics", "journal", "drills", "trust", "integrity"})) {
+                           "metrics", "journal", "drills", "trust", "integrity", "incidents"})) {
       return std::nullopt;
     }
     config_.source = r_.file();
@@ -142,11 +142,117 @@ class ConfigParser {
         break;
       }
     }
+    if (auto i = YamlReader::get(root, "incidents"); !YamlReader::is_null(i)) parse_incidents(i);
     if (r_.failed()) return std::nullopt;
     return std::move(config_);
   }
 
  private:
+  // ---- incidents: the channel, our keys, who may report ------------------------------------
+  void parse_incidents(const YAML::Node& n) {
+    if (!r_.map(n, "incidents",
+                {"subscribe", "publish", "server_key", "curve_key_file", "signing_key_file", "allowed_reporters",
+                 "reporter", "publish_suspicions"})) {
+      return;
+    }
+    IncidentsConfig in;
+    in.reporter = config_.node;
+    auto endpoint = [&](const char* key, std::string& out) {
+      const auto v = YamlReader::get(n, key);
+      if (YamlReader::is_null(v)) return;
+      if (auto text = r_.string(v, member("incidents", key))) {
+        if ((text->starts_with("tcp://") && text->size() > 6) || (text->starts_with("ipc:///") && text->size() > 7)) {
+          out = *text;
+        } else {
+          r_.error(v, member("incidents", key),
+                   "'" + *text + "' is not a ZeroMQ endpoint to connect to; use tcp://address:port (the channel) "
+                   "or ipc:///path");
+        }
+      }
+    };
+    auto file = [&](const char* key, std::string& out) {
+      const auto v = YamlReader::get(n, key);
+      if (YamlReader::is_null(v)) return;
+      if (auto text = r_.string(v, member("incidents", key))) {
+        if (text->empty() || text->front() != '/') {
+          r_.error(v, member("incidents", key), "'" + *text + "' must be an absolute path");
+        } else {
+          out = *text;
+        }
+      }
+    };
+    endpoint("subscribe", in.subscribe);
+    endpoint("publish", in.publish);
+    file("curve_key_file", in.curve_key_file);
+    file("signing_key_file", in.signing_key_file);
+    if (auto v = YamlReader::get(n, "server_key"); !YamlReader::is_null(v)) {
+      if (auto key = r_.string(v, "incidents.server_key")) {
+        if (is_z85_key(*key)) {
+          in.server_key = *key;
+        } else {
+          r_.error(v, "incidents.server_key", "is not a CURVE public key; use the channel's 40-character Z85 public key");
+        }
+      }
+    }
+    if (auto v = YamlReader::get(n, "reporter"); !YamlReader::is_null(v)) {
+      if (auto name = r_.string(v, "incidents.reporter")) {
+        if (is_node_name(*name)) {
+          in.reporter = *name;
+        } else {
+          r_.error(v, "incidents.reporter", "'" + *name + "' is not a valid name; use 1-63 letters, digits, '.', '-' or '_'");
+        }
+      }
+    }
+    if (auto v = YamlReader::get(n, "publish_suspicions"); !YamlReader::is_null(v)) {
+      if (auto b = r_.boolean(v, "incidents.publish_suspicions")) in.publish_suspicions = *b;
+    }
+    const auto errors_before_reporters = r_.error_count();
+    if (auto list = YamlReader::get(n, "allowed_reporters"); !YamlReader::is_null(list)) {
+      if (r_.sequence(list, "incidents.allowed_reporters")) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          const auto path = indexed("incidents.allowed_reporters", i);
+          if (!r_.map(list[i], path, {"name", "public_key"})) continue;
+          IncidentReporter reporter;
+          if (r_.require(list[i], "name", path)) {
+            if (auto name = r_.string(YamlReader::get(list[i], "name"), member(path, "name"))) reporter.name = *name;
+          }
+          if (r_.require(list[i], "public_key", path)) {
+            const auto k = YamlReader::get(list[i], "public_key");
+            if (auto text = r_.string(k, member(path, "public_key"))) {
+              const auto bytes = decode_base64(*text);
+              if (!bytes || bytes->size() != reporter.key.size()) {
+                r_.error(k, member(path, "public_key"),
+                         "is not an Ed25519 public key; use the base64 line lifeline-incident keygen prints "
+                         "(44 characters)");
+              } else {
+                reporter.public_key = *text;
+                std::copy(bytes->begin(), bytes->end(), reporter.key.begin());
+              }
+            }
+          }
+          if (!reporter.name.empty() && !reporter.public_key.empty()) in.allowed_reporters.push_back(reporter);
+        }
+      }
+    }
+    // What cannot work is refused now, not found out at 3 a.m.
+    const auto tcp = [](const std::string& e) { return e.starts_with("tcp://"); };
+    if (in.subscribe.empty() && in.publish.empty()) {
+      r_.error(n, "incidents", "names no channel; set subscribe (to receive reports) and/or publish (to send them)");
+    }
+    if (!in.subscribe.empty() && in.allowed_reporters.empty() && r_.error_count() == errors_before_reporters) {
+      r_.error(n, "incidents.allowed_reporters",
+               "is required with subscribe: only reports signed by a listed reporter count");
+    }
+    if (!in.publish.empty() && in.signing_key_file.empty()) {
+      r_.error(n, "incidents.signing_key_file", "is required with publish: every report we send is signed");
+    }
+    if ((tcp(in.subscribe) || tcp(in.publish)) && (in.server_key.empty() || in.curve_key_file.empty())) {
+      r_.error(n, in.server_key.empty() ? "incidents.server_key" : "incidents.curve_key_file",
+               "is required for a tcp:// channel: the channel admits only CURVE clients it knows");
+    }
+    config_.incidents = std::move(in);
+  }
+
   // ---- trust: who may sign attestations, which vendors are not trusted -------------------
   void parse_trust(const YAML::Node& n) {
     if (!r_.map(n, "trust", {"authorities", "untrusted_vendors", "state"})) return;

@@ -157,7 +157,17 @@ json daemon_json(const snapshot::Daemon& d) {
                                        {"rows", d.journal->rows},
                                        {"errors", d.journal->errors}}
                                 : json(nullptr)},
-          {"drill", d.drill ? drill_json(*d.drill) : json(nullptr)}};
+          {"drill", d.drill ? drill_json(*d.drill) : json(nullptr)},
+          {"incidents", d.incidents ? json{{"accepted", d.incidents->accepted},
+                                           {"duplicate", d.incidents->duplicate},
+                                           {"bad_signature", d.incidents->bad_signature},
+                                           {"malformed", d.incidents->malformed},
+                                           {"expired", d.incidents->expired},
+                                           {"quarantines", d.incidents->quarantines},
+                                           {"published", d.incidents->published},
+                                           {"publish_failed", d.incidents->publish_failed},
+                                           {"rate_limited", d.incidents->rate_limited}}
+                                    : json(nullptr)}};
 }
 
 json reply_ok(json result) { return {{"version", kVersion}, {"ok", true}, {"result", std::move(result)}}; }

@@ -9,6 +9,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <deque>
+#include <set>
 #include <ctime>
 #include <future>
 #include <map>
@@ -22,6 +24,7 @@
 #include "controller/trust_files.hpp"
 #include "links/attestation.hpp"
 #include "links/hop_watch.hpp"
+#include "links/incident.hpp"
 #include "links/link_monitor.hpp"
 #include "links/radio.hpp"
 #include "links/probes/keys.hpp"
@@ -137,6 +140,9 @@ struct Daemon::Impl : api::DaemonApi {
     // Vendor attestation (refresh_trust); the policy reads it through LinkInput::trust.
     links::Trust trust = links::Trust::unattested;
     std::string trust_reason = "no attestation configured";
+    // From the accepted attestation: what incident reports may name (docs/incidents.md).
+    std::string operator_name;
+    std::vector<std::string> vendors;
     // Integrity quarantine (path_finding); the policy reads it through LinkInput::admin.
     std::optional<TimePoint> quarantined_until;
     std::string quarantine_reason;
@@ -224,6 +230,12 @@ struct Daemon::Impl : api::DaemonApi {
       }
     }
     if (!start_operations()) return 1;
+    try {
+      incident_io = make_incidents(config);
+    } catch (const std::exception& e) {
+      log::error(std::string("cannot join the incident channel: ") + e.what());
+      return 1;
+    }
     model = std::make_unique<policy::PolicyModel>(policy::PolicyModel::compile(config));
     engine = std::make_unique<policy::PolicyEngine>(*model);
     const TimePoint start = now();
@@ -268,12 +280,13 @@ struct Daemon::Impl : api::DaemonApi {
   // require integrity, deciding at once: those classes leave the link in this turn of the
   // loop. A renewed finding (a condition that still holds) only keeps the quarantine going.
   void integrity_findings(Link& link, const std::string& source, const std::vector<links::Finding>& found,
-                          TimePoint at) {
+                          TimePoint at, std::optional<TimePoint> until_at = std::nullopt) {
     const bool was_quarantined = link.quarantined_until && *link.quarantined_until > at;
     bool violation = false;
     bool reason_due = !was_quarantined;  // a new quarantine, or a new violation to report
     std::vector<std::string> evidence;
     std::vector<ops::Event> reports;
+    std::vector<const links::Finding*> shared;
     for (const auto& f : found) {
       if (f.verdict == config::Verdict::ignore) continue;
       const bool is_violation = f.verdict == config::Verdict::violation;
@@ -290,12 +303,16 @@ struct Daemon::Impl : api::DaemonApi {
       if (is_violation) reason_due = true;
       if (!is_violation) log::warning("link " + link.config.name + ": suspicion: " + source + ": " + f.rule + ": " + f.evidence);
       reports.push_back(events::finding(config.node, link.config.name, f.rule, verdict_name, f.evidence,
-                                        is_violation ? std::optional<SystemTime>(wall(at + config.integrity.quarantine))
+                                        is_violation ? std::optional<SystemTime>(wall(until_at.value_or(at + config.integrity.quarantine)))
                                                      : std::nullopt,
                                         wall(at)));
+      if (source != "incident") shared.push_back(&f);
     }
+    // Our own new findings are shared, one report for what one input showed; a report someone
+    // else made is not passed on again.
+    if (!shared.empty()) publish_incident(link, shared, at);
     if (violation) {
-      const TimePoint until = at + config.integrity.quarantine;
+      const TimePoint until = until_at.value_or(at + config.integrity.quarantine);
       if (!link.quarantined_until || *link.quarantined_until < until) link.quarantined_until = until;
       if (reason_due) {
         std::string joined;
@@ -323,6 +340,191 @@ struct Daemon::Impl : api::DaemonApi {
                     TimePoint at) {
     if (verdict == config::Verdict::ignore) return;
     integrity_findings(link, "path", {links::Finding{rule, verdict, evidence, false}}, at);
+  }
+
+  // ---- incident sharing (docs/incidents.md) -----------------------------------------------
+  struct IncidentIo {
+    std::shared_ptr<void> feed;
+    std::shared_ptr<void> publisher;
+    ops::FeedSend send;
+    std::optional<std::array<std::uint8_t, 64>> signing_key;
+  };
+
+  // Connects to the channel and reads our signing key; throws with what is wrong.
+  IncidentIo make_incidents(const config::Config& c) {
+    IncidentIo out;
+    if (!c.incidents) return out;
+    const auto& in = *c.incidents;
+    if (!in.signing_key_file.empty()) {
+      std::string error;
+      out.signing_key = trust::load_signing_key(in.signing_key_file, error);
+      if (!out.signing_key) throw std::runtime_error("incidents.signing_key_file " + in.signing_key_file + ": " + error);
+    }
+    auto spec = [&](const char* what, const std::string& endpoint) {
+      ops::FeedSpec f;
+      f.what = std::string("incidents.") + what;
+      f.endpoint = endpoint;
+      f.server_public_key = in.server_key;
+      f.client_key_file = in.curve_key_file;
+      f.max_bytes = static_cast<std::int64_t>(links::kMaxIncidentBytes) + 1024;
+      return f;
+    };
+    if (!in.subscribe.empty() && effects.subscribe) {
+      out.feed = effects.subscribe(io, spec("subscribe", in.subscribe),
+                                   [this](const std::vector<std::string>& frames, std::size_t total) {
+                                     on_incident(frames, total);
+                                   });
+    }
+    if (!in.publish.empty() && effects.publish) {
+      auto [handle, send] = effects.publish(io, spec("publish", in.publish));
+      out.publisher = std::move(handle);
+      out.send = std::move(send);
+    }
+    return out;
+  }
+
+  links::LinkFacts facts_of(const Link& link) const {
+    links::LinkFacts f;
+    f.operator_name = link.operator_name;
+    f.vendors = link.vendors;
+    if (link.config.radio) {
+      f.plmns = link.config.radio->plmns;
+      f.cells = link.config.radio->cells;
+    }
+    if (link.radio && link.radio->last()) {
+      const auto& r = *link.radio->last();
+      if (r.plmn) f.plmns.push_back(*r.plmn);
+      if (r.tac && r.cell_id) f.cells.push_back({*r.tac, *r.cell_id});
+    }
+    return f;
+  }
+
+  // A report from the channel: verified against allowed_reporters before it is even parsed,
+  // new, in force; every link it names is quarantined until it expires (a low-severity report
+  // is a suspicion: reported, nothing moves). Everything else is dropped and counted.
+  void on_incident(const std::vector<std::string>& frames, std::size_t total) {
+    if (!config.incidents) return;
+    auto& st = incident_stats;
+    auto drop = [&](std::uint64_t& counter, const std::string& why) {
+      ++counter;
+      incident_log.write(log::Level::warning, "incidents: dropped a message: " + why);
+    };
+    if (total != 3 || frames.size() < 3 || frames[0] != links::kIncidentTopic) {
+      return drop(st.malformed, std::to_string(total) + " frames; a report is \"incident\", its JSON, its signature");
+    }
+    const std::string& text = frames[1];
+    if (text.size() > links::kMaxIncidentBytes) return drop(st.malformed, "oversized report");
+    if (own_incidents.count(frames[2])) return;  // our own report, back from the channel
+    const auto* reporter = links::verify_incident(text, frames[2], config.incidents->allowed_reporters);
+    if (!reporter) return drop(st.bad_signature, "no allowed reporter's key verifies its signature");
+    auto parsed = links::parse_incident(text);
+    if (auto* why = std::get_if<std::string>(&parsed)) return drop(st.malformed, "from " + reporter->name + ": " + *why);
+    const auto& report = std::get<links::IncidentReport>(parsed);
+    if (report.reporter != reporter->name) {
+      return drop(st.bad_signature, "signed by " + reporter->name + " but claims to be from " + report.reporter);
+    }
+    const TimePoint at = now();
+    const SystemTime wall_now = wall(at);
+    std::erase_if(seen_incidents, [&](const auto& e) { return e.second <= wall_now; });
+    if (seen_incidents.count(report.id)) {
+      ++st.duplicate;
+      return;
+    }
+    if (report.expires <= wall_now) return drop(st.expired, "report " + report.id + " expired " + api::to_rfc3339(report.expires));
+    if (seen_incidents.size() < 100000) seen_incidents.emplace(report.id, report.expires);
+    ++st.accepted;
+    const bool suspicion = report.severity == "low";
+    const TimePoint until = at + std::chrono::duration_cast<Duration>(report.expires - wall_now);
+    std::vector<std::string> named;
+    for (auto& lp : links) {
+      const auto what = links::incident_matches(report, facts_of(*lp));
+      if (!what) continue;
+      named.push_back(lp->config.name);
+      const std::string evidence = "report " + report.id + " from " + report.reporter + ": " + report.category + " (" +
+                                   report.severity + ") names " + *what + ", until " + api::to_rfc3339(report.expires);
+      log::warning("link " + lp->config.name + ": incident " + evidence);
+      if (!suspicion && !(lp->quarantined_until && *lp->quarantined_until >= until)) ++st.quarantines;
+      integrity_findings(*lp, "incident",
+                         {links::Finding{"incident", suspicion ? config::Verdict::suspicion : config::Verdict::violation,
+                                         evidence, false}},
+                         at, until);
+    }
+    if (named.empty()) {
+      log::notice("incidents: report " + report.id + " from " + report.reporter + " (" + report.category +
+                  ") names none of our links");
+    }
+    emit(events::incident(config.node, "received", text, named, wall_now));
+  }
+
+  static const char* incident_category(const std::string& rule) {
+    if (rule == "rat_below_min") return "downgrade";
+    if (rule == "null_cipher") return "null-cipher";
+    if (rule == "auth_failure" || rule == "replay" || rule == "hop_limit") return "probe-spoofing";
+    if (rule == "feed_stale") return "outage";
+    return "rogue-base-station";
+  }
+
+  // Our own new findings from one input, shared as one signed report (its indicators are the
+  // findings): violations, and suspicions if configured. At most one report per link and rule
+  // a minute, and 10 a minute in all, so a flapping condition cannot flood the channel.
+  void publish_incident(const Link& link, const std::vector<const links::Finding*>& found, TimePoint at) {
+    if (!config.incidents || !incident_io.send || !incident_io.signing_key) return;
+    std::vector<const links::Finding*> findings;
+    for (const auto* f : found) {
+      if (f->verdict == config::Verdict::violation) findings.push_back(f);
+    }
+    const bool violation = !findings.empty();
+    if (!violation && config.incidents->publish_suspicions) findings = found;
+    if (findings.empty()) return;
+    const links::Finding& f = *findings.front();
+    auto& st = incident_stats;
+    const auto key = std::make_pair(link.config.name, f.rule);
+    if (auto it = last_published.find(key); it != last_published.end() && at - it->second < std::chrono::minutes(1)) {
+      ++st.rate_limited;
+      return;
+    }
+    while (!published_times.empty() && at - published_times.front() > std::chrono::minutes(1)) published_times.pop_front();
+    if (published_times.size() >= 10) {
+      ++st.rate_limited;
+      return;
+    }
+    const auto facts = facts_of(link);
+    links::IncidentReport r;
+    std::array<std::uint8_t, 16> id{};
+    std::random_device rd;
+    for (auto& b : id) b = static_cast<std::uint8_t>(rd());
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (auto b : id) r.id += std::string{kHex[b >> 4], kHex[b & 15]};
+    const SystemTime wall_now = wall(at);
+    r.time = std::chrono::time_point_cast<std::chrono::seconds>(wall_now);
+    r.reporter = config.incidents->reporter;
+    r.severity = violation ? "high" : "low";
+    r.category = incident_category(f.rule);
+    if (!facts.operator_name.empty()) r.operators.push_back(facts.operator_name);
+    if (link.radio && link.radio->last()) {
+      const auto& reading = *link.radio->last();
+      if (reading.plmn) r.plmns.push_back(*reading.plmn);
+      if (reading.tac && reading.cell_id) r.cells.push_back({*reading.tac, *reading.cell_id});
+    }
+    if (r.operators.empty() && r.plmns.empty() && r.cells.empty()) {
+      return;  // nothing another base could recognise (no attestation, no modem reading)
+    }
+    for (const auto* x : findings) r.indicators.push_back(x->rule + ": " + x->evidence);
+    r.expires = r.time + std::chrono::duration_cast<std::chrono::seconds>(config.integrity.quarantine);
+    const std::string text = links::format_incident(r);
+    const std::string sig = links::sign_incident(text, *incident_io.signing_key);
+    last_published[key] = at;
+    published_times.push_back(at);
+    own_incidents.insert(sig);
+    if (own_incidents.size() > 10000) own_incidents.clear();
+    if (incident_io.send({std::string(links::kIncidentTopic), text, sig})) {
+      ++st.published;
+      log::notice("incidents: published report " + r.id + " (" + r.category + ") about link " + link.config.name);
+      emit(events::incident(config.node, "published", text, {link.config.name}, wall_now));
+    } else {
+      ++st.publish_failed;
+      incident_log.write(log::Level::warning, "incidents: could not queue report " + r.id + " (not connected?)");
+    }
   }
 
   // ---- radio integrity: the modem's telemetry feed (docs/integrity.md) ---------------------
@@ -471,6 +673,12 @@ struct Daemon::Impl : api::DaemonApi {
       }
       lk.trust = v.trust;
       lk.trust_reason = v.reason;
+      lk.operator_name.clear();
+      lk.vendors.clear();
+      if (v.attestation) {
+        lk.operator_name = v.attestation->operator_name;
+        for (const auto& e : v.attestation->equipment) lk.vendors.push_back(e.vendor);
+      }
     }
     if (!serials_unknown) known_serials = serials;
     if (serials_changed && !trust::save_serials(config.trust.state, serials, error)) {
@@ -1090,6 +1298,7 @@ struct Daemon::Impl : api::DaemonApi {
     std::vector<int> reuse(next.links.size(), -1);
     std::vector<std::unique_ptr<Link>> fresh(next.links.size());
     std::vector<std::optional<Radio>> radios(next.links.size());
+    std::optional<IncidentIo> fresh_incidents;
     try {
       for (std::size_t l = 0; l < next.links.size(); ++l) {
         for (std::size_t o = 0; o < links.size(); ++o) {
@@ -1103,9 +1312,10 @@ struct Daemon::Impl : api::DaemonApi {
           radios[l] = make_radio(next.links[l], l, at);
         }
       }
+      if (next.incidents != config.incidents) fresh_incidents = make_incidents(next);
     } catch (const std::exception& e) {
-      log::error(std::string("reload rejected: cannot set up probes: ") + e.what());
-      errors.push_back(std::string("cannot set up probes: ") + e.what());
+      log::error(std::string("reload rejected: ") + e.what());
+      errors.push_back(e.what());
       effects.classifier->apply(config);  // back to the running classification
       return false;
     }
@@ -1136,6 +1346,8 @@ struct Daemon::Impl : api::DaemonApi {
           now_link.last_finding = was.last_finding;
           now_link.trust = was.trust;
           now_link.trust_reason = was.trust_reason;
+          now_link.operator_name = was.operator_name;
+          now_link.vendors = was.vendors;
         }
         start_link(*next_links[l], at);
       }
@@ -1213,6 +1425,7 @@ struct Daemon::Impl : api::DaemonApi {
 
     links = std::move(next_links);
     config = std::move(next);
+    if (fresh_incidents) incident_io = std::move(*fresh_incidents);
     model = std::move(next_model);
     engine = std::make_unique<policy::PolicyEngine>(*model);
     pins = std::move(next_pins);
@@ -1404,6 +1617,7 @@ struct Daemon::Impl : api::DaemonApi {
       }
       s.last_drill_report = std::move(out);
     }
+    if (config.incidents) s.incidents = incident_stats;
     if (effects.journal) {
       s.journal = snapshot::Journal{config.journal.path, effects.journal->rows(), effects.journal->errors()};
     }
@@ -1796,6 +2010,14 @@ struct Daemon::Impl : api::DaemonApi {
   std::vector<std::shared_ptr<void>> operations;  // control server, metrics exporter
   log::RateLimit bad_reply_log{10, std::chrono::seconds(10)};
   log::RateLimit radio_log{10, std::chrono::seconds(10)};
+  // Incident sharing.
+  IncidentIo incident_io;
+  snapshot::Daemon::Incidents incident_stats;
+  std::map<std::string, SystemTime> seen_incidents;  // id -> expires
+  std::set<std::string> own_incidents;  // the signatures of the reports we sent
+  std::map<std::pair<std::string, std::string>, TimePoint> last_published;
+  std::deque<TimePoint> published_times;
+  log::RateLimit incident_log{10, std::chrono::seconds(10)};
   std::uint64_t radio_ids = 0;
 };
 

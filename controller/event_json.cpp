@@ -82,6 +82,15 @@ ops::Event finding(const std::string& node, const std::string& link, const std::
   return make("finding", node, at, std::move(body), {}, link);
 }
 
+ops::Event incident(const std::string& node, const std::string& direction, const std::string& report_json,
+                    const std::vector<std::string>& links, Time at) {
+  json body = {{"direction", direction}};
+  auto report = json::parse(report_json, nullptr, false);
+  body["report"] = report.is_discarded() ? json(nullptr) : std::move(report);
+  body["links"] = links;
+  return make("incident", node, at, std::move(body), {}, links.size() == 1 ? links[0] : std::string());
+}
+
 ops::Event daemon_step(const std::string& node, const std::string& step,
                        const std::string& version, Time at) {
   return make("daemon", node, at, {{"step", step}, {"version", version}});

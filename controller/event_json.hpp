@@ -36,6 +36,10 @@ ops::Event trust_change(const std::string& node, const std::string& link, const 
 ops::Event finding(const std::string& node, const std::string& link, const std::string& rule,
                    const std::string& verdict, const std::string& evidence,
                    const std::optional<Time>& quarantined_until, Time at);
+// An incident report (docs/incidents.md): kind "incident"; `direction` "received" (verified,
+// with the links it names) or "published" (ours); `report_json` the report itself.
+ops::Event incident(const std::string& node, const std::string& direction, const std::string& report_json,
+                    const std::vector<std::string>& links, Time at);
 ops::Event daemon_step(const std::string& node, const std::string& step,
                        const std::string& version, Time at);
 

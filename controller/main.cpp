@@ -5,6 +5,7 @@
 #include "config/loader.hpp"
 #include "controller/classify/nft_classifier.hpp"
 #include "controller/control/control_server.hpp"
+#include "controller/control/curve_keys.hpp"
 #include "controller/daemon.hpp"
 #include "controller/drills.hpp"
 #include "controller/journal/journal.hpp"
@@ -119,7 +120,10 @@ int main(int argc, char** argv) {
     };
     auto curve_of = [](const ll::ops::FeedSpec& spec) -> std::optional<ll::control::CurveClient> {
       if (spec.server_public_key.empty()) return std::nullopt;
-      return ll::control::CurveClient{spec.server_public_key, spec.client_public_key, spec.client_secret_key};
+      std::string error;
+      const auto keys = ll::control::load_key_file(spec.client_key_file, error);
+      if (!keys) throw std::runtime_error(spec.what + ": " + spec.client_key_file + ": " + error);
+      return ll::control::CurveClient{spec.server_public_key, keys->public_key, keys->secret_key};
     };
     effects.subscribe = [curve_of](boost::asio::io_context& io, const ll::ops::FeedSpec& spec,
                                    ll::ops::FeedHandler handler) {

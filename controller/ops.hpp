@@ -47,13 +47,13 @@ struct Peer {
 using ControlHandler = std::function<std::string(const std::string& request, const Peer& peer)>;
 
 // A ZeroMQ feed lifelined connects to: a modem's radio telemetry (SUB), the incident
-// channel (SUB to its XPUB side, PUB to its XSUB side). CURVE keys in Z85; empty: no CURVE.
+// channel (SUB to its XPUB side, PUB to its XSUB side). CURVE: the server's Z85 public key
+// and our key file; an empty server key: no CURVE.
 struct FeedSpec {
   std::string what;      // for messages: "links[0].radio.feed"
   std::string endpoint;  // ipc:///... or tcp://host:port
   std::string server_public_key;
-  std::string client_public_key;
-  std::string client_secret_key;
+  std::string client_key_file;  // our CURVE key pair, as lifelinectl keygen writes it
   std::int64_t max_bytes = 64 * 1024;  // larger messages drop the connection (subscribers)
 };
 // One whole message: its first frames (a few) and how many it had.

@@ -187,6 +187,19 @@ struct Daemon {
   std::optional<Drill> drill;
   std::optional<DrillReport> last_drill_report;
   std::optional<Journal> journal;  // nullopt: running without one (it could not be opened)
+  // Incident sharing (only with `incidents:`); docs/incidents.md.
+  struct Incidents {
+    std::uint64_t accepted = 0;       // verified, new, in force: matched against the links
+    std::uint64_t duplicate = 0;      // an id already seen
+    std::uint64_t bad_signature = 0;  // unsigned, or no allowed reporter's key verifies it
+    std::uint64_t malformed = 0;      // not three frames, not a report, oversized
+    std::uint64_t expired = 0;
+    std::uint64_t quarantines = 0;    // links quarantined by a report
+    std::uint64_t published = 0;      // our own reports sent
+    std::uint64_t publish_failed = 0;
+    std::uint64_t rate_limited = 0;   // our own reports not sent (duplicate or over the limit)
+  };
+  std::optional<Incidents> incidents;
   // Drills finished since the daemon started, by outcome.
   std::uint64_t drills_passed = 0;
   std::uint64_t drills_failed = 0;   // completed, but a target was missed

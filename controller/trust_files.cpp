@@ -1,5 +1,8 @@
 #include "controller/trust_files.hpp"
 
+#include "config/secret_file.hpp"
+#include "links/incident.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +66,19 @@ bool save_serials(const std::string& path, const std::map<std::string, std::uint
     return false;
   }
   return true;
+}
+
+std::optional<std::array<std::uint8_t, 64>> load_signing_key(const std::string& path, std::string& error) {
+  const auto text = read_secret_file(path, 4096, error);
+  if (!text) return std::nullopt;
+  const auto lines = key_file_lines(text->view());
+  if (lines.size() != 1) {
+    error = lines.empty() ? "holds no key" : "holds more than one key line";
+    return std::nullopt;
+  }
+  auto key = links::decode_secret_key(lines[0].text);
+  if (!key) error = at_key_file_line(lines[0].number, "is not an Ed25519 secret key (lifeline-incident keygen writes one)");
+  return key;
 }
 
 }  // namespace lifeline::trust

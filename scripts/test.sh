@@ -45,7 +45,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
   step "tests under ASan + UBSan: unit"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs" -L unit)
-  step "fuzzing the config loader, the probe decoder and the attestation parsers for ${fuzz_seconds}s in all"
+  step "fuzzing the config loader, the probe decoder, the attestation parsers and the feed messages for ${fuzz_seconds}s in all"
   (cd build-asan && ctest --output-on-failure -L fuzz)
 fi
 

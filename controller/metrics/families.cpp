@@ -217,6 +217,24 @@ void add_daemon(Families& f, const snapshot::Daemon& d) {
               "Events and drill reports the journal could not record, and failed queries")
         .add({}, as_double(d.journal->errors));
   }
+  if (d.incidents) {
+    const auto& i = *d.incidents;
+    f.counter("lifeline_incidents_received_total",
+              "Messages from the incident channel by result: accepted (verified, new, in force), duplicate, "
+              "bad_signature (no allowed reporter's key verifies it), malformed, expired")
+        .add({{"result", "accepted"}}, as_double(i.accepted))
+        .add({{"result", "duplicate"}}, as_double(i.duplicate))
+        .add({{"result", "bad_signature"}}, as_double(i.bad_signature))
+        .add({{"result", "malformed"}}, as_double(i.malformed))
+        .add({{"result", "expired"}}, as_double(i.expired));
+    f.counter("lifeline_incidents_published_total",
+              "Our own findings shared as signed reports by result: sent, failed (not queued), rate_limited")
+        .add({{"result", "sent"}}, as_double(i.published))
+        .add({{"result", "failed"}}, as_double(i.publish_failed))
+        .add({{"result", "rate_limited"}}, as_double(i.rate_limited));
+    f.counter("lifeline_incident_quarantines_total", "Quarantines of our links that a received report started")
+        .add({}, as_double(i.quarantines));
+  }
 }
 
 void add_links(Families& f, const snapshot::Daemon& d, snapshot::SystemTime now) {

@@ -148,6 +148,13 @@ inline snapshot::Daemon synthetic_daemon(snapshot::SystemTime now) {
   d.drills_failed = 1;
   d.drills_aborted = 2;
   d.journal = snapshot::Journal{"/var/lib/lifeline/journal.db", 1234, 5};
+  snapshot::Daemon::Incidents incidents;
+  incidents.accepted = 4;
+  incidents.duplicate = 2;
+  incidents.bad_signature = 1;
+  incidents.quarantines = 3;
+  incidents.published = 6;
+  d.incidents = incidents;
   return d;
 }
 

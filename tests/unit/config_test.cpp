@@ -533,6 +533,10 @@ constexpr BadConfig kBadConfigs[] = {
     {"96-radio-tac-range.yaml", 10, 21, "radio.cells[0].tac: 16777216 is out of range"},
     {"97-radio-unknown-rule.yaml", 10, 15, "radio.rules: unknown key 'rat_downgrade'"},
     {"98-radio-no-feed.yaml", 8, 7, "radio.feed: is required"},
+    {"99-incidents-tcp-without-curve.yaml", 10, 3, "incidents.server_key: is required for a tcp:// channel"},
+    {"100-incidents-no-reporters.yaml", 10, 3, "incidents.allowed_reporters: is required with subscribe"},
+    {"101-incidents-bad-reporter-key.yaml", 13, 33, "allowed_reporters[0].public_key: is not an Ed25519 public key"},
+    {"102-incidents-publish-unsigned.yaml", 10, 3, "incidents.signing_key_file: is required with publish"},
 };
 
 class BadConfigTest : public testing::TestWithParam<BadConfig> {};

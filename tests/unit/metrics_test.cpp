@@ -271,6 +271,10 @@ TEST(MetricFamilies, AdminOverlaysAndTrust) {
   EXPECT_EQ(value(f, "lifeline_link_radio_last_reading_timestamp_seconds", {{"link", "5g"}}), 1'795'000'000);
   EXPECT_EQ(value(f, "lifeline_link_radio_rule_active", {{"link", "5g"}, {"rule", "rat_below_min"}}), 1);
   EXPECT_FALSE(value(f, "lifeline_link_radio_stale", {{"link", "leo"}})) << "leo has no radio";
+  EXPECT_EQ(value(f, "lifeline_incidents_received_total", {{"result", "accepted"}}), 4);
+  EXPECT_EQ(value(f, "lifeline_incidents_received_total", {{"result", "bad_signature"}}), 1);
+  EXPECT_EQ(value(f, "lifeline_incidents_published_total", {{"result", "sent"}}), 6);
+  EXPECT_EQ(value(f, "lifeline_incident_quarantines_total", {}), 3);
 }
 
 TEST(MetricFamilies, ClassTargetsSwitchesAndPins) {
