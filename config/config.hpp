@@ -67,6 +67,8 @@ struct PathIntegrityConfig {
   Verdict replays = Verdict::suspicion;
   // The hop count (TTL / hop limit) of a target's valid replies changed and stayed changed.
   Verdict hop_limit = Verdict::suspicion;
+  // The least RTT of a target's valid replies dropped well below what the path ever showed.
+  Verdict rtt_floor = Verdict::suspicion;
   friend bool operator==(const PathIntegrityConfig&, const PathIntegrityConfig&) = default;
 };
 

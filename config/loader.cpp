@@ -671,10 +671,11 @@ class ConfigParser {
     }
     if (auto pi = YamlReader::get(n, "path_integrity"); !YamlReader::is_null(pi)) {
       const auto ppath = member(path, "path_integrity");
-      if (r_.map(pi, ppath, {"auth_failures", "replays", "hop_limit"})) {
+      if (r_.map(pi, ppath, {"auth_failures", "replays", "hop_limit", "rtt_floor"})) {
         verdict(pi, ppath, "auth_failures", link.path_integrity.auth_failures);
         verdict(pi, ppath, "replays", link.path_integrity.replays);
         verdict(pi, ppath, "hop_limit", link.path_integrity.hop_limit);
+        verdict(pi, ppath, "rtt_floor", link.path_integrity.rtt_floor);
       }
     }
     if (auto radio = YamlReader::get(n, "radio"); !YamlReader::is_null(radio)) {

@@ -27,6 +27,7 @@
 #include "links/incident.hpp"
 #include "links/link_monitor.hpp"
 #include "links/radio.hpp"
+#include "links/rtt_floor_watch.hpp"
 #include "links/probes/keys.hpp"
 #include "policies/explain.hpp"
 #include "policies/policy_engine.hpp"
@@ -150,6 +151,7 @@ struct Daemon::Impl : api::DaemonApi {
     std::map<std::pair<std::string, std::string>, std::uint64_t> findings;
     std::map<std::string, TimePoint> last_finding;
     std::vector<links::HopWatch> hops;  // per probe target
+    std::vector<links::RttFloorWatch> floors;  // per probe target
     // Radio integrity (make_radio): the rules, the feed subscription, the stale timer.
     std::unique_ptr<links::RadioWatch> radio;
     std::shared_ptr<void> radio_feed;
@@ -916,6 +918,11 @@ struct Daemon::Impl : api::DaemonApi {
         if (auto change = link.hops[target].on_reply(r.ttl)) {
           path_finding(link, "hop_limit", link.config.path_integrity.hop_limit,
                        *change + " on replies from " + link.monitor->target_name(target), r.at);
+        }
+        if (link.floors.size() <= target) link.floors.resize(target + 1);
+        if (auto drop = link.floors[target].on_reply(link.monitor->target(target).health().last_rtt())) {
+          path_finding(link, "rtt_floor", link.config.path_integrity.rtt_floor,
+                       *drop + " on replies from " + link.monitor->target_name(target), r.at);
         }
         break;
       case links::ReplyVerdict::duplicate:

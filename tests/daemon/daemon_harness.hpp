@@ -34,6 +34,7 @@ struct FakeNetwork {
   std::atomic<bool> forge_5g{false};
   std::atomic<bool> duplicate_5g{false};
   std::atomic<int> ttl_5g{64};  // the TTL 5G's replies arrive with
+  std::atomic<int> rtt_ms_5g{2};  // how long 5G's replies take
   std::atomic<int> probers_created{0};
   std::atomic<std::uint64_t> probes_sent{0};
 };
@@ -48,9 +49,9 @@ class FakeProber : public probes::Prober {
     ++stats_.sent;
     ++net_.probes_sent;
     if (spec_.interface == "wwan0" && net_.blackhole_5g) return;
-    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(2));
-    std::weak_ptr<bool> alive = alive_;
     const bool on_5g = spec_.interface == "wwan0";
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(on_5g ? net_.rtt_ms_5g.load() : 2));
+    std::weak_ptr<bool> alive = alive_;
     timer->async_wait([this, timer, seq, alive, on_5g](const boost::system::error_code& ec) {
       if (ec || !alive.lock() || !*alive.lock()) return;
       if (on_5g && net_.forge_5g) handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::bad_mac, 64});

@@ -99,5 +99,17 @@ TEST(DaemonIntegrity, RulesAreConfigurablePerLink) {
   EXPECT_NE(h.snapshot()->links[0].quarantine_reason.find("path: a second reply to probe"), std::string::npos);
 }
 
+TEST(DaemonIntegrity, ASuddenDropOfTheRttFloorIsASuspicion) {
+  DaemonHarness h(integrity_config(), std::nullopt, {.faults = false, .journal = false, .events = true});
+  h.net.rtt_ms_5g = 20;
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the floor is learnt (50 replies)
+  h.net.rtt_ms_5g = 3;  // something answers from much nearer
+  ASSERT_TRUE(h.eventually([&] { return h.events_->has("finding", "\"rule\":\"rtt_floor\""); }));
+  EXPECT_TRUE(h.events_->has("finding", "RTT floor 2"));
+  EXPECT_EQ(findings(h.snapshot()->links[0], "rtt_floor", "suspicion"), 1u);
+  EXPECT_TRUE(h.class_on(0, "wwan0")) << "a suspicion moves nothing";
+}
+
 }  // namespace
 }  // namespace lifeline::daemon
