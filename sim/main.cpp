@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   // Trust decisions replay too: each link's attestation judged as lifelined would now
   // (without the daemon's rollback state), said on stderr.
   std::vector<lifeline::links::Trust> trust;
+  std::vector<lifeline::links::LinkFacts> attested;  // what an incident report may name
   for (const auto& link : loaded.config->links) {
     lifeline::links::TrustVerdict v;
     if (!link.attestation.empty()) {
@@ -69,10 +70,16 @@ int main(int argc, char** argv) {
                 << v.reason << "\n";
     }
     trust.push_back(v.trust);
+    lifeline::links::LinkFacts facts;
+    if (v.attestation) {
+      facts.operator_name = v.attestation->operator_name;
+      for (const auto& e : v.attestation->equipment) facts.vendors.push_back(e.vendor);
+    }
+    attested.push_back(std::move(facts));
   }
 
   const auto started = std::chrono::steady_clock::now();
-  const auto result = lifeline::sim::simulate(*loaded.config, *scenario.scenario, trust);
+  const auto result = lifeline::sim::simulate(*loaded.config, *scenario.scenario, trust, attested);
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 

@@ -172,6 +172,73 @@ class ScenarioParser {
     return c;
   }
 
+  // A report's fields (docs/incidents.md) with `expires_in` instead of times.
+  std::optional<ScenarioIncident> parse_incident_event(const YAML::Node& n, const std::string& path) {
+    if (!r_.map(n, path, {"id", "reporter", "severity", "category", "affected", "indicators", "expires_in"})) {
+      return std::nullopt;
+    }
+    const auto before = r_.error_count();
+    ScenarioIncident in;
+    auto& r = in.report;
+    r.id = "sim-" + std::to_string(++incidents_);
+    r.reporter = "scenario";
+    r.severity = "high";
+    r.category = "other";
+    if (auto v = YamlReader::get(n, "id"); !YamlReader::is_null(v)) r.id = r_.string(v, member(path, "id")).value_or(r.id);
+    if (auto v = YamlReader::get(n, "reporter"); !YamlReader::is_null(v)) {
+      r.reporter = r_.string(v, member(path, "reporter")).value_or(r.reporter);
+    }
+    if (auto v = YamlReader::get(n, "severity"); !YamlReader::is_null(v)) {
+      r.severity = r_.choice<std::string>(v, member(path, "severity"),
+                                          {{"low", "low"}, {"medium", "medium"}, {"high", "high"}, {"critical", "critical"}})
+                       .value_or(r.severity);
+    }
+    if (auto v = YamlReader::get(n, "category"); !YamlReader::is_null(v)) {
+      r.category = r_.choice<std::string>(v, member(path, "category"),
+                                          {{"rogue-base-station", "rogue-base-station"}, {"downgrade", "downgrade"},
+                                           {"null-cipher", "null-cipher"}, {"vendor-compromise", "vendor-compromise"},
+                                           {"probe-spoofing", "probe-spoofing"}, {"outage", "outage"}, {"other", "other"}})
+                       .value_or(r.category);
+    }
+    auto strings = [&](const YAML::Node& parent, const char* key, const std::string& ppath, std::vector<std::string>& out) {
+      const auto list = YamlReader::get(parent, key);
+      if (YamlReader::is_null(list) || !r_.sequence(list, member(ppath, key))) return;
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (auto x = r_.string(list[i], indexed(member(ppath, key), i))) out.push_back(*x);
+      }
+    };
+    const auto affected = YamlReader::get(n, "affected");
+    const auto apath = member(path, "affected");
+    if (r_.require(n, "affected", path) && r_.map(affected, apath, {"operators", "plmns", "cells", "vendors"})) {
+      strings(affected, "operators", apath, r.operators);
+      strings(affected, "plmns", apath, r.plmns);
+      strings(affected, "vendors", apath, r.vendors);
+      const auto cells = YamlReader::get(affected, "cells");
+      if (!YamlReader::is_null(cells) && r_.sequence(cells, member(apath, "cells"))) {
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+          const auto cpath = indexed(member(apath, "cells"), i);
+          if (!r_.map(cells[i], cpath, {"tac", "cell_id"}) || !r_.require(cells[i], "tac", cpath) ||
+              !r_.require(cells[i], "cell_id", cpath)) {
+            continue;
+          }
+          auto tac = r_.integer(YamlReader::get(cells[i], "tac"), member(cpath, "tac"), 0, 0xFFFFFF);
+          auto id = r_.integer(YamlReader::get(cells[i], "cell_id"), member(cpath, "cell_id"), 0,
+                               (std::int64_t{1} << 36) - 1);
+          if (tac && id) r.cells.push_back({static_cast<std::uint32_t>(*tac), static_cast<std::uint64_t>(*id)});
+        }
+      }
+      if (r_.error_count() == before && r.operators.empty() && r.plmns.empty() && r.cells.empty() && r.vendors.empty()) {
+        r_.error(affected, apath, "names nothing; give operators, plmns, cells or vendors");
+      }
+    }
+    strings(n, "indicators", path, r.indicators);
+    if (auto v = YamlReader::get(n, "expires_in"); !YamlReader::is_null(v)) {
+      if (auto d = r_.duration(v, member(path, "expires_in"), 1s, std::chrono::hours(24 * 30))) in.expires_in = *d;
+    }
+    if (r_.error_count() != before) return std::nullopt;
+    return in;
+  }
+
   void parse_baseline(const YAML::Node& n) {
     if (!n.IsMap()) {
       r_.error(n, "links", "must be a map from link name to { rtt, jitter, loss }");
@@ -213,7 +280,7 @@ class ScenarioParser {
     for (std::size_t i = 0; i < list.size(); ++i) {
       const std::string path = indexed("events", i);
       const YAML::Node& e = list[i];
-      if (!r_.map(e, path, {"at", "link", "set", "radio", "every", "until"})) continue;
+      if (!r_.map(e, path, {"at", "link", "set", "radio", "incident", "every", "until"})) continue;
       const auto before = r_.error_count();
       ScenarioEvent event;
       if (r_.require(e, "at", path)) {
@@ -221,7 +288,13 @@ class ScenarioParser {
           event.at = *at;
         }
       }
-      if (r_.require(e, "link", path)) {
+      const bool has_incident = !YamlReader::is_null(YamlReader::get(e, "incident"));
+      if (has_incident) {
+        event.incident = parse_incident_event(YamlReader::get(e, "incident"), member(path, "incident"));
+        if (YamlReader::present(e, "link") || YamlReader::present(e, "set") || YamlReader::present(e, "radio")) {
+          r_.error(e, path, "an incident names its links itself; give it alone (no link, set or radio)");
+        }
+      } else if (r_.require(e, "link", path)) {
         if (auto l = link_ref(YamlReader::get(e, "link"), member(path, "link"))) event.link = *l;
       }
       const bool has_set = !YamlReader::is_null(YamlReader::get(e, "set"));
@@ -236,7 +309,9 @@ class ScenarioParser {
                        ".radio); a radio event changes that baseline");
         }
       }
-      if (!has_set && !has_radio) r_.error(e, path, "needs 'set' (rtt, jitter, loss) or 'radio' (telemetry fields)");
+      if (!has_set && !has_radio && !has_incident) {
+        r_.error(e, path, "needs 'set' (rtt, jitter, loss), 'radio' (telemetry fields) or 'incident' (a report)");
+      }
       std::optional<Duration> every;
       Duration until = scenario_.duration;
       if (auto v = YamlReader::get(e, "every"); v.IsDefined()) {
@@ -274,6 +349,7 @@ class ScenarioParser {
   YamlReader& r_;
   const config::Config& config_;
   Scenario scenario_;
+  int incidents_ = 0;  // for the ids of incidents that give none
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "config/loader.hpp"
+#include "links/incident.hpp"
 #include "links/radio.hpp"
 
 namespace lifeline::sim {
@@ -47,11 +48,19 @@ struct RadioChange {
   void apply(RadioState& state) const;
 };
 
+// An incident report arriving from the channel, as if signed by an allowed reporter
+// (docs/incidents.md); it expires `expires_in` after it arrives (scenarios run in virtual time).
+struct ScenarioIncident {
+  links::IncidentReport report;  // time and expires unused
+  Duration expires_in = std::chrono::hours(6);
+};
+
 struct ScenarioEvent {
   Duration at{};
-  std::size_t link = 0;  // config link index
+  std::size_t link = 0;  // config link index (not for an incident)
   std::optional<ParamChange> set;
   std::optional<RadioChange> radio;
+  std::optional<ScenarioIncident> incident;
 };
 
 struct Scenario {

@@ -49,8 +49,11 @@ double sigma_for(Duration jitter) {
 
 class Simulation {
  public:
-  Simulation(const config::Config& config, const Scenario& scenario, const std::vector<links::Trust>& trust)
+  Simulation(const config::Config& config, const Scenario& scenario, const std::vector<links::Trust>& trust,
+             const std::vector<links::LinkFacts>& attested)
       : scenario_(scenario),
+        config_(config),
+        attested_(attested),
         model_(PolicyModel::compile(config)),
         engine_(model_),
         origin_(TimePoint{} + warm_up(config)),
@@ -147,6 +150,7 @@ class Simulation {
           refresh_paths();
         }
         if (e.radio && radio_[e.link]) e.radio->apply(*radio_[e.link]);
+        if (e.incident) incident(*e.incident, best);
       } else if (which < nt) {
         SimTarget& t = targets_[which];
         if (!t.arrivals.empty() && t.arrivals.top().at <= t.next_send) {
@@ -271,7 +275,36 @@ class Simulation {
   // As the daemon: a new finding is counted and reported; a violation (re)starts the link's
   // quarantine for classes that require integrity, and a quarantine that starts is decided at
   // once, in the same turn as the finding.
-  void findings(std::size_t l, const std::vector<links::Finding>& found, TimePoint now) {
+  // An incident report from the channel (verified, as the scenario says): every link it
+  // names gets an `incident` finding; a violation lasts until the report expires.
+  void incident(const ScenarioIncident& in, TimePoint now) {
+    const auto& r = in.report;
+    for (std::size_t l = 0; l < monitors_.size(); ++l) {
+      links::LinkFacts facts = l < attested_.size() ? attested_[l] : links::LinkFacts{};
+      if (const auto& radio = config_.links[l].radio) {
+        facts.plmns = radio->plmns;
+        facts.cells = radio->cells;
+      }
+      if (radio_[l]) {
+        const auto& reading = radio_[l]->reading;
+        if (reading.plmn) facts.plmns.push_back(*reading.plmn);
+        if (reading.tac && reading.cell_id) facts.cells.push_back({*reading.tac, *reading.cell_id});
+      }
+      const auto what = links::incident_matches(r, facts);
+      if (!what) continue;
+      char until[32];
+      std::snprintf(until, sizeof until, "%.3fs", to_seconds(now + in.expires_in - origin_));
+      findings(l,
+               {links::Finding{"incident", r.severity == "low" ? config::Verdict::suspicion : config::Verdict::violation,
+                               "report " + r.id + " from " + r.reporter + ": " + r.category + " (" + r.severity +
+                                   ") names " + *what + ", until " + until,
+                               false}},
+               now, "incident", now + in.expires_in);
+    }
+  }
+
+  void findings(std::size_t l, const std::vector<links::Finding>& found, TimePoint now,
+                const char* source = "radio", std::optional<TimePoint> until_at = std::nullopt) {
     auto& admin = inputs_[l].admin;
     const bool was_quarantined = admin.quarantined_until && *admin.quarantined_until > now;
     bool violation = false, fresh_violation = false;
@@ -292,7 +325,7 @@ class Simulation {
       }
     }
     if (!violation) return;
-    const TimePoint until = now + quarantine_;
+    const TimePoint until = until_at.value_or(now + quarantine_);
     if (!admin.quarantined_until || *admin.quarantined_until < until) {
       admin.quarantined_until = until;
       char text[32];
@@ -303,7 +336,7 @@ class Simulation {
       const double t = to_seconds(now - origin_);
       char at[32];
       std::snprintf(at, sizeof at, "%.3fs", t);
-      admin.quarantine_reason = "radio: " + evidence + " at " + at;
+      admin.quarantine_reason = std::string(source) + ": " + evidence + " at " + at;
     }
     if (!was_quarantined) {
       if (recording_) ++result_.links[l].quarantines;
@@ -386,6 +419,8 @@ class Simulation {
   }
 
   const Scenario& scenario_;
+  const config::Config& config_;
+  const std::vector<links::LinkFacts>& attested_;
   PolicyModel model_;
   PolicyEngine engine_;
   TimePoint origin_;
@@ -422,8 +457,8 @@ Duration warm_up(const config::Config& config) {
 }
 
 SimResult simulate(const config::Config& config, const Scenario& scenario,
-                   const std::vector<links::Trust>& trust) {
-  Simulation simulation(config, scenario, trust);
+                   const std::vector<links::Trust>& trust, const std::vector<links::LinkFacts>& attested) {
+  Simulation simulation(config, scenario, trust, attested);
   return simulation.run();
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "links/incident.hpp"
 #include "links/link_state.hpp"
 #include "sim/scenario.hpp"
 
@@ -64,7 +65,9 @@ Duration warm_up(const config::Config& config);
 
 // `trust`: each link's trust (config order; lifeline-sim judges the attestations the config
 // names, docs/trust.md); empty: every link is unattested, as a link without an attestation.
+// `attested`: each link's operator and equipment vendors from its accepted attestation (what
+// an incident report may name); empty: none.
 SimResult simulate(const config::Config& config, const Scenario& scenario,
-                   const std::vector<links::Trust>& trust = {});
+                   const std::vector<links::Trust>& trust = {}, const std::vector<links::LinkFacts>& attested = {});
 
 }  // namespace lifeline::sim

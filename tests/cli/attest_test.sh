@@ -14,7 +14,9 @@ cd "$work"
 minisign -G -W -p nca.pub -s nca.key </dev/null >/dev/null 2>&1
 minisign -G -W -p other.pub -s other.key </dev/null >/dev/null 2>&1
 key=$(sed -n 2p nca.pub)
-id=$(sed -n 1p nca.pub | awk '{print $NF}')
+# minisign prints the key id without leading zeros (printf %X); lifeline-attest prints all 16
+# digits: a key whose id starts with 0 (one in 16) must still match.
+id="0*$(sed -n 1p nca.pub | awk '{print $NF}')"
 write() {  # write VENDOR
   cat >5g.yaml <<YAML
 operator: Example Mobile

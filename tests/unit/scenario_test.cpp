@@ -79,7 +79,7 @@ TEST(Scenario, ErrorsNameTheLineAndWhatIsAllowed) {
   expect_error("duration: 60s\nlinks:\n  5g: {jitter: 3ms}\n  leo: {rtt: 45ms}\n", 3,
                "rtt: is required");
   expect_error(std::string("duration: 60s\n") + kBaseline + "events:\n  - {at: 5s, link: 5g}\n", 6,
-               "needs 'set' (rtt, jitter, loss) or 'radio' (telemetry fields)");
+               "needs 'set' (rtt, jitter, loss), 'radio' (telemetry fields) or 'incident' (a report)");
   expect_error(std::string("duration: 60s\n") + kBaseline +
                    "events:\n  - {at: 5s, link: 5g, radio: {rat: gsm}}\n",
                6, "link '5g' has no radio in the config");

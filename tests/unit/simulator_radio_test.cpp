@@ -131,5 +131,33 @@ TEST(SimulatorRadio, ADayOfBenignTelemetryQuarantinesNothing) {
   }
 }
 
+TEST(SimulatorRadio, AnIncidentReportQuarantinesTheLinkItNamesUntilItExpires) {
+  const auto r = run(example(), "incident.yaml");
+  const auto* f = first_finding(r, "incident");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->t, std::chrono::seconds(40));
+  EXPECT_EQ(f->to, "violation");
+  EXPECT_EQ(f->reason, "report 3f1c from base-bravo-gw1: rogue-base-station (high) names PLMN 24001, until 160.000s");
+  const auto* moved = first_switch(r, "c2");
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(moved->t, f->t);
+  EXPECT_EQ(moved->to, "leo");
+  // The low-severity report names another network: nothing; c2 is back after expiry + failback.
+  int c2_switches = 0;
+  Duration back{};
+  for (const auto& e : r.timeline) {
+    if (e.kind == TimelineEntry::Kind::finding && e.from == "incident") {
+      EXPECT_EQ(e.t, std::chrono::seconds(40));
+    }
+    if (e.kind == TimelineEntry::Kind::klass && e.name == "c2") {
+      ++c2_switches;
+      back = e.t;
+    }
+  }
+  EXPECT_EQ(c2_switches, 2);
+  EXPECT_EQ(back, std::chrono::seconds(190)) << "expiry at 160 s, then c2's 30 s failback";
+  EXPECT_EQ(r.links[0].quarantines, 1u);
+}
+
 }  // namespace
 }  // namespace lifeline::sim
