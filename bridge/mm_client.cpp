@@ -262,7 +262,7 @@ Message call(sd_bus* bus, CallFailures& failures, const char* what, const std::s
     failures.push_back({what, "cannot build the call", std::strerror(-r)});
     return nullptr;
   }
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal (clang -Wc99-extensions)
   sd_bus_message* reply = nullptr;
   r = sd_bus_call(bus, request, 0, &error, &reply);  // 0: the connection's call time-out
   if (r < 0) {

@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (verify->parsed()) {
-    config::IncidentReporter who{"key", public_key, {}};
+    config::IncidentReporter who{std::string(links::claimed_reporter(*text).value_or("")), public_key, {}};
     const auto key = links::decode_public_key(public_key);
     const auto sig = decode_base64(signature);
     if (!key || !sig) {

@@ -230,6 +230,47 @@ std::string drill_line(const json& d, SystemTime now) {
   return s;
 }
 
+// Per link that has any: its findings since the start, its radio feed's state, and the
+// incident channel's counters. Nothing when there is nothing to say.
+std::string integrity_lines(const json& daemon, const json& links) {
+  std::string out;
+  if (links.is_array()) {
+    for (const auto& l : links) {
+      std::string line;
+      if (const json& fs = field(l, "findings"); fs.is_array() && !fs.empty()) {
+        line += "findings";
+        bool first = true;
+        for (const auto& f : fs) {
+          line += std::string(first ? " " : ", ") + text(f, "rule") + " (" + text(f, "verdict") + ") x" + text(f, "count");
+          first = false;
+        }
+      }
+      if (const json& radio = field(l, "radio"); radio.is_object()) {
+        line += std::string(line.empty() ? "" : "; ") + "modem " + text(radio, "modem") + ": " +
+                text(radio, "readings") + " readings";
+        if (const json& bad = field(radio, "malformed"); bad.is_number() && bad.get<double>() > 0) {
+          line += ", " + text(radio, "malformed") + " malformed";
+        }
+        const json& stale = field(radio, "stale");
+        if (stale.is_boolean() && stale.get<bool>()) line += ", FEED STALE";
+        if (const json& active = field(radio, "active"); active.is_array() && !active.empty()) {
+          std::string rules;
+          for (const auto& a : active) rules += (rules.empty() ? "" : ", ") + text(a);
+          line += ", now: " + rules;
+        }
+      }
+      if (!line.empty()) out += "integrity " + text(l, "name") + ": " + line + "\n";
+    }
+  }
+  if (const json& i = field(daemon, "incidents"); i.is_object()) {
+    out += "incidents: " + text(i, "accepted") + " accepted (" + text(i, "quarantines") + " quarantines), " +
+           text(i, "duplicate") + " duplicate, " + text(i, "bad_signature") + " bad signature, " +
+           text(i, "malformed") + " malformed, " + text(i, "expired") + " expired; " + text(i, "published") +
+           " published, " + text(i, "publish_failed") + " failed, " + text(i, "rate_limited") + " held back\n";
+  }
+  return out;
+}
+
 std::string status(const json& r, SystemTime now) {
   const json& d = field(r, "daemon");
   std::string out = "node " + text(d, "node") + ": lifelined " + text(d, "version");
@@ -264,7 +305,8 @@ std::string status(const json& r, SystemTime now) {
     out += "journal: NONE (it could not be opened: no history, pins and drains are not kept "
            "across a restart; see the log)\n";
   }
-  out += drill_line(field(d, "drill"), now) + "\n\n";
+  out += drill_line(field(d, "drill"), now) + "\n";
+  out += integrity_lines(d, field(r, "links")) + "\n";
   out += links_table(field(r, "links"), now) + "\n";
   out += classes_table(field(r, "classes"), now);
   return out;

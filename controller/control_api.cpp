@@ -163,6 +163,7 @@ json daemon_json(const snapshot::Daemon& d) {
                                            {"bad_signature", d.incidents->bad_signature},
                                            {"malformed", d.incidents->malformed},
                                            {"expired", d.incidents->expired},
+                                           {"flooded", d.incidents->flooded},
                                            {"quarantines", d.incidents->quarantines},
                                            {"published", d.incidents->published},
                                            {"publish_failed", d.incidents->publish_failed},

@@ -417,6 +417,14 @@ struct Daemon::Impl : api::DaemonApi {
     const std::string& text = frames[1];
     if (text.size() > links::kMaxIncidentBytes) return drop(st.malformed, "oversized report");
     if (own_incidents.count(frames[2])) return;  // our own report, back from the channel
+    // A signature check costs ~50 us of the loop's time: a flood from someone the channel
+    // admits must not delay a failover. Incidents are human-scale events.
+    const TimePoint arrived = now();
+    if (arrived - incident_window_start >= std::chrono::seconds(1)) {
+      incident_window_start = arrived;
+      incident_window_count = 0;
+    }
+    if (++incident_window_count > kIncidentsPerSecond) return drop(st.flooded, "more than 50 reports a second");
     const auto* reporter = links::verify_incident(text, frames[2], config.incidents->allowed_reporters);
     if (!reporter) return drop(st.bad_signature, "no allowed reporter's key verifies its signature");
     auto parsed = links::parse_incident(text);
@@ -473,10 +481,16 @@ struct Daemon::Impl : api::DaemonApi {
     if (!config.incidents || !incident_io.send || !incident_io.signing_key) return;
     std::vector<const links::Finding*> findings;
     for (const auto* f : found) {
+      // A silent feed is our own outage (a dead bridge), not something another base can act on.
+      if (f->rule == "feed_stale") continue;
       if (f->verdict == config::Verdict::violation) findings.push_back(f);
     }
     const bool violation = !findings.empty();
-    if (!violation && config.incidents->publish_suspicions) findings = found;
+    if (!violation && config.incidents->publish_suspicions) {
+      for (const auto* f : found) {
+        if (f->rule != "feed_stale") findings.push_back(f);
+      }
+    }
     if (findings.empty()) return;
     const links::Finding& f = *findings.front();
     auto& st = incident_stats;
@@ -2025,6 +2039,9 @@ struct Daemon::Impl : api::DaemonApi {
   std::map<std::pair<std::string, std::string>, TimePoint> last_published;
   std::deque<TimePoint> published_times;
   log::RateLimit incident_log{10, std::chrono::seconds(10)};
+  static constexpr int kIncidentsPerSecond = 50;
+  TimePoint incident_window_start{};
+  int incident_window_count = 0;
   std::uint64_t radio_ids = 0;
 };
 

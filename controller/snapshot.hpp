@@ -194,6 +194,7 @@ struct Daemon {
     std::uint64_t bad_signature = 0;  // unsigned, or no allowed reporter's key verifies it
     std::uint64_t malformed = 0;      // not three frames, not a report, oversized
     std::uint64_t expired = 0;
+    std::uint64_t flooded = 0;        // over 50 a second: not even checked
     std::uint64_t quarantines = 0;    // links quarantined by a report
     std::uint64_t published = 0;      // our own reports sent
     std::uint64_t publish_failed = 0;

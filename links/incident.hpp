@@ -55,7 +55,12 @@ SigningKeyPair generate_signing_key();
 
 std::string sign_incident(std::string_view json, const std::array<std::uint8_t, 64>& secret_key);
 
-// The allowed reporter whose key verifies `signature` over `json`, or nullopt.
+// The `reporter` a report's bytes name, found without parsing them (a hint for which key to
+// try; nullopt when there is no plain one).
+std::optional<std::string_view> claimed_reporter(std::string_view json);
+
+// The allowed reporter — the one the report claims to be from — whose key verifies
+// `signature` over `json`, or nullptr.
 const config::IncidentReporter* verify_incident(std::string_view json, std::string_view signature,
                                                 const std::vector<config::IncidentReporter>& reporters);
 

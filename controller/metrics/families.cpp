@@ -221,12 +221,13 @@ void add_daemon(Families& f, const snapshot::Daemon& d) {
     const auto& i = *d.incidents;
     f.counter("lifeline_incidents_received_total",
               "Messages from the incident channel by result: accepted (verified, new, in force), duplicate, "
-              "bad_signature (no allowed reporter's key verifies it), malformed, expired")
+              "bad_signature (no allowed reporter's key verifies it), malformed, expired, flooded (over 50 a second)")
         .add({{"result", "accepted"}}, as_double(i.accepted))
         .add({{"result", "duplicate"}}, as_double(i.duplicate))
         .add({{"result", "bad_signature"}}, as_double(i.bad_signature))
         .add({{"result", "malformed"}}, as_double(i.malformed))
-        .add({{"result", "expired"}}, as_double(i.expired));
+        .add({{"result", "expired"}}, as_double(i.expired))
+        .add({{"result", "flooded"}}, as_double(i.flooded));
     f.counter("lifeline_incidents_published_total",
               "Our own findings shared as signed reports by result: sent, failed (not queued), rate_limited")
         .add({{"result", "sent"}}, as_double(i.published))

@@ -101,14 +101,29 @@ TEST(DaemonIncident, ReportsNotSignedByAnAllowedReporterChangeNothing) {
   h.feeds.send(kFromChannel, {"incident", text, std::string(64, '\0')});            // a forged signature
   h.feeds.send(kFromChannel, {"incident", text});                                   // unsigned
   h.feeds.send(kFromChannel, signed_frames(report("r-3", "base-charlie", 60), k.bravo.secret_key));  // a lie
-  h.feeds.send(kFromChannel, signed_frames("{\"not\": \"a report\"}", k.bravo.secret_key));
+  h.feeds.send(kFromChannel, signed_frames("{\"not\": \"a report\"}", k.bravo.secret_key));  // names no one
   ASSERT_TRUE(h.eventually([&] {
     const auto i = h.snapshot()->incidents;
-    return i->bad_signature == 3 && i->malformed == 2;
+    return i->bad_signature == 4 && i->malformed == 1;
   })) << h.control(R"({"version":1,"command":"status"})");
   EXPECT_EQ(h.snapshot()->incidents->accepted, 0u);
   EXPECT_TRUE(h.class_on(0, "wwan0"));
   EXPECT_FALSE(h.snapshot()->links[0].quarantined_until);
+}
+
+TEST(DaemonIncident, AFloodIsCutAtFiftyReportsASecond) {
+  Keys k;
+  DaemonHarness h(incident_config(k), std::nullopt, {.faults = false, .journal = false, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  const auto text = report("r-flood", "base-bravo-gw1", 60);
+  const auto frames = signed_frames(text, k.stranger.secret_key);
+  for (int i = 0; i < 300; ++i) h.feeds.send(kFromChannel, frames);
+  ASSERT_TRUE(h.eventually([&] {
+    const auto i = h.snapshot()->incidents;
+    return i->flooded + i->bad_signature == 300;
+  }));
+  EXPECT_GE(h.snapshot()->incidents->flooded, 150u) << "at most 50 a second are checked";
+  EXPECT_TRUE(h.class_on(0, "wwan0"));
 }
 
 TEST(DaemonIncident, ALowSeverityReportIsASuspicion) {

@@ -79,6 +79,12 @@ TEST(Incident, OnlyAnAllowedReportersSignatureOverTheExactBytesVerifies) {
   EXPECT_EQ(verify_incident(changed, sig, reporters), nullptr);
   EXPECT_EQ(verify_incident(text, sign_incident(text, *stranger_secret), reporters), nullptr);
   EXPECT_EQ(verify_incident(text, sig.substr(0, 63), reporters), nullptr);
+  // A report that claims another reporter is not checked against bravo's key at all.
+  std::string other = text;
+  other.replace(other.find("base-bravo-gw1"), 14, "base-charlie-1");
+  EXPECT_EQ(verify_incident(other, sign_incident(other, *bravo_secret), reporters), nullptr);
+  EXPECT_EQ(claimed_reporter(R"({"reporter" :  "x-1", "id": "2"})"), "x-1");
+  EXPECT_FALSE(claimed_reporter(R"({"id": "2"})"));
   EXPECT_FALSE(decode_public_key("not base64"));
   EXPECT_FALSE(decode_secret_key(bravo.public_key)) << "a public key is not a secret key";
 }

@@ -77,6 +77,26 @@ TEST(LifelinectlRender, StatusSaysHowTheJournalIs) {
   EXPECT_NE(status("null").find("journal: NONE"), std::string::npos);
 }
 
+TEST(LifelinectlRender, StatusSummarisesFindingsTheModemAndIncidents) {
+  const auto out = render_result(
+      "status",
+      R"({"daemon":{"node":"gw","incidents":{"accepted":4,"duplicate":1,"bad_signature":2,"malformed":0,)"
+      R"("expired":0,"quarantines":3,"published":5,"publish_failed":0,"rate_limited":1}},)"
+      R"("links":[{"name":"5g","findings":[{"rule":"rat_below_min","verdict":"violation","count":1}],)"
+      R"("radio":{"modem":"modem0","readings":3600,"malformed":2,"stale":false,)"
+      R"("active":["cell_not_surveyed","rat_below_min"]}},{"name":"leo","findings":[]}],"classes":[]})",
+      kNow);
+  EXPECT_NE(out.find("integrity 5g: findings rat_below_min (violation) x1; modem modem0: 3600 readings, 2 malformed, "
+                     "now: cell_not_surveyed, rat_below_min\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("integrity leo"), std::string::npos) << "nothing to say about leo";
+  EXPECT_NE(out.find("incidents: 4 accepted (3 quarantines), 1 duplicate, 2 bad signature, 0 malformed, 0 expired; "
+                     "5 published, 0 failed, 1 held back"),
+            std::string::npos)
+      << out;
+}
+
 TEST(LifelinectlRender, PinnedClassesSayIt) {
   const std::string full = render_result(
       "classes",
