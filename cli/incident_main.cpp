@@ -177,6 +177,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string sig = links::sign_incident(*draft, *key);
+  // What lifelined will do with it: find the reporter the bytes name, check that key.
+  const auto claimed = links::claimed_reporter(*draft);
+  if (!claimed) {
+    std::cerr << "lifeline-incident: the report's reporter field cannot be found as lifelined looks for it\n";
+    return 2;
+  }
   try {
     zmq::context_t context(1);
     zmq::socket_t pub(context, zmq::socket_type::pub);

@@ -296,7 +296,9 @@ struct Daemon::Impl : api::DaemonApi {
         violation = true;
         evidence.push_back(f.evidence);
       }
-      if (f.renewed) continue;
+      // A renewal only keeps a quarantine going; one that starts a quarantine again (it ran out
+      // while the condition held unseen, e.g. the feed went silent) is reported as new.
+      if (f.renewed && !(is_violation && !was_quarantined)) continue;
       const std::string verdict_name = is_violation ? "violation" : "suspicion";
       ++link.findings[{f.rule, verdict_name}];
       const auto last_seen = link.last_finding.find(f.rule);
@@ -368,7 +370,9 @@ struct Daemon::Impl : api::DaemonApi {
       f.endpoint = endpoint;
       f.server_public_key = in.server_key;
       f.client_key_file = in.curve_key_file;
-      f.max_bytes = static_cast<std::int64_t>(links::kMaxIncidentBytes) + 1024;
+      // Larger than any frame the channel forwards (its cap is at most 16 MiB): an oversized
+      // report is dropped and counted here, rather than costing us the connection.
+      f.max_bytes = std::int64_t{17} << 20;
       return f;
     };
     if (!in.subscribe.empty() && effects.subscribe) {
@@ -417,15 +421,24 @@ struct Daemon::Impl : api::DaemonApi {
     const std::string& text = frames[1];
     if (text.size() > links::kMaxIncidentBytes) return drop(st.malformed, "oversized report");
     if (own_incidents.count(frames[2])) return;  // our own report, back from the channel
-    // A signature check costs ~50 us of the loop's time: a flood from someone the channel
-    // admits must not delay a failover. Incidents are human-scale events.
-    const TimePoint arrived = now();
-    if (arrived - incident_window_start >= std::chrono::seconds(1)) {
-      incident_window_start = arrived;
-      incident_window_count = 0;
+    // Cheap checks first: a report must name an allowed reporter and carry a signature.
+    const auto claimed = links::claimed_reporter(text);
+    const auto& allowed = config.incidents->allowed_reporters;
+    if (frames[2].size() != 64 || !claimed ||
+        std::none_of(allowed.begin(), allowed.end(), [&](const auto& r) { return r.name == *claimed; })) {
+      return drop(st.bad_signature, "unsigned, or from no allowed reporter");
     }
-    if (++incident_window_count > kIncidentsPerSecond) return drop(st.flooded, "more than 50 reports a second");
-    const auto* reporter = links::verify_incident(text, frames[2], config.incidents->allowed_reporters);
+    // A signature check costs ~50 us of the loop's time: a flood from someone the channel
+    // admits must not delay a failover. Each claimed reporter has its own budget, so a flood
+    // in one name cannot silence the others. Incidents are human-scale events.
+    const TimePoint arrived = now();
+    auto& budget = incident_budget[std::string(*claimed)];
+    if (arrived - budget.first >= std::chrono::seconds(1)) budget = {arrived, 0};
+    if (++budget.second > kIncidentsPerSecond) {
+      return drop(st.flooded, "more than " + std::to_string(kIncidentsPerSecond) + " reports a second in the name of " +
+                                  std::string(*claimed));
+    }
+    const auto* reporter = links::verify_incident(text, frames[2], allowed);
     if (!reporter) return drop(st.bad_signature, "no allowed reporter's key verifies its signature");
     auto parsed = links::parse_incident(text);
     if (auto* why = std::get_if<std::string>(&parsed)) return drop(st.malformed, "from " + reporter->name + ": " + *why);
@@ -435,23 +448,41 @@ struct Daemon::Impl : api::DaemonApi {
     }
     const TimePoint at = now();
     const SystemTime wall_now = wall(at);
-    std::erase_if(seen_incidents, [&](const auto& e) { return e.second <= wall_now; });
-    if (seen_incidents.count(report.id)) {
+    while (!incidents_by_expiry.empty() && incidents_by_expiry.begin()->first <= wall_now) {
+      seen_incidents.erase(incidents_by_expiry.begin()->second);
+      incidents_by_expiry.erase(incidents_by_expiry.begin());
+    }
+    const auto key = report.reporter + "\n" + report.id;
+    if (seen_incidents.count(key)) {
       ++st.duplicate;
       return;
     }
     if (report.expires <= wall_now) return drop(st.expired, "report " + report.id + " expired " + api::to_rfc3339(report.expires));
-    if (seen_incidents.size() < 100000) seen_incidents.emplace(report.id, report.expires);
+    // A report from the future is a reporter's clock (or ours) gone wrong: its times mean nothing.
+    if (report.time > wall_now + kIncidentClockSkew) {
+      return drop(st.malformed, "report " + report.id + " is dated " + api::to_rfc3339(report.time) + ", in the future");
+    }
+    if (seen_incidents.size() >= kMaxSeenIncidents) {  // forget the one that expires first
+      seen_incidents.erase(incidents_by_expiry.begin()->second);
+      incidents_by_expiry.erase(incidents_by_expiry.begin());
+    }
+    seen_incidents.insert(key);
+    incidents_by_expiry.emplace(report.expires, key);
     ++st.accepted;
     const bool suspicion = report.severity == "low";
-    const TimePoint until = at + std::chrono::duration_cast<Duration>(report.expires - wall_now);
+    // In force until it expires, but never longer than the report's own span (its issuer's
+    // clock) nor a week: a typo in a year, or our clock far behind, cannot quarantine a link
+    // for decades. (A shorter remaining time, from our clock, wins.)
+    const auto remaining = std::chrono::duration_cast<Duration>(report.expires - wall_now);
+    const auto span = std::chrono::duration_cast<Duration>(report.expires - report.time);
+    const TimePoint until = at + std::min({remaining, span, Duration(kMaxIncidentQuarantine)});
     std::vector<std::string> named;
     for (auto& lp : links) {
       const auto what = links::incident_matches(report, facts_of(*lp));
       if (!what) continue;
       named.push_back(lp->config.name);
       const std::string evidence = "report " + report.id + " from " + report.reporter + ": " + report.category + " (" +
-                                   report.severity + ") names " + *what + ", until " + api::to_rfc3339(report.expires);
+                                   report.severity + ") names " + *what + ", until " + api::to_rfc3339(wall(until));
       log::warning("link " + lp->config.name + ": incident " + evidence);
       if (!suspicion && !(lp->quarantined_until && *lp->quarantined_until >= until)) ++st.quarantines;
       integrity_findings(*lp, "incident",
@@ -481,14 +512,22 @@ struct Daemon::Impl : api::DaemonApi {
     if (!config.incidents || !incident_io.send || !incident_io.signing_key) return;
     std::vector<const links::Finding*> findings;
     for (const auto* f : found) {
-      // A silent feed is our own outage (a dead bridge), not something another base can act on.
-      if (f->rule == "feed_stale") continue;
+      // Only the radio's findings are about something another base can recognise (a cell, a
+      // network); a silent feed is our own outage, and a path finding is about our own path
+      // to our own far end.
+      if (link.config.radio == std::nullopt || f->rule == "feed_stale" || f->rule == "auth_failure" ||
+          f->rule == "replay" || f->rule == "hop_limit" || f->rule == "rtt_floor") {
+        continue;
+      }
       if (f->verdict == config::Verdict::violation) findings.push_back(f);
     }
     const bool violation = !findings.empty();
     if (!violation && config.incidents->publish_suspicions) {
       for (const auto* f : found) {
-        if (f->rule != "feed_stale") findings.push_back(f);
+        if (f->rule != "feed_stale" && f->rule != "auth_failure" && f->rule != "replay" && f->rule != "hop_limit" &&
+            f->rule != "rtt_floor") {
+          findings.push_back(f);
+        }
       }
     }
     if (findings.empty()) return;
@@ -1320,6 +1359,7 @@ struct Daemon::Impl : api::DaemonApi {
     std::vector<std::unique_ptr<Link>> fresh(next.links.size());
     std::vector<std::optional<Radio>> radios(next.links.size());
     std::optional<IncidentIo> fresh_incidents;
+    std::optional<std::array<std::uint8_t, 64>> fresh_key;
     try {
       for (std::size_t l = 0; l < next.links.size(); ++l) {
         for (std::size_t o = 0; o < links.size(); ++o) {
@@ -1333,7 +1373,15 @@ struct Daemon::Impl : api::DaemonApi {
           radios[l] = make_radio(next.links[l], l, at);
         }
       }
-      if (next.incidents != config.incidents) fresh_incidents = make_incidents(next);
+      if (next.incidents != config.incidents) {
+        fresh_incidents = make_incidents(next);
+      } else if (next.incidents && !next.incidents->signing_key_file.empty()) {
+        // Same channel, but the signing key may have been rotated on disk.
+        std::string error;
+        auto key = trust::load_signing_key(next.incidents->signing_key_file, error);
+        if (!key) throw std::runtime_error("incidents.signing_key_file " + next.incidents->signing_key_file + ": " + error);
+        fresh_key = *key;
+      }
     } catch (const std::exception& e) {
       log::error(std::string("reload rejected: ") + e.what());
       errors.push_back(e.what());
@@ -1447,6 +1495,7 @@ struct Daemon::Impl : api::DaemonApi {
     links = std::move(next_links);
     config = std::move(next);
     if (fresh_incidents) incident_io = std::move(*fresh_incidents);
+    if (fresh_key) incident_io.signing_key = fresh_key;
     model = std::move(next_model);
     engine = std::make_unique<policy::PolicyEngine>(*model);
     pins = std::move(next_pins);
@@ -2034,14 +2083,18 @@ struct Daemon::Impl : api::DaemonApi {
   // Incident sharing.
   IncidentIo incident_io;
   snapshot::Daemon::Incidents incident_stats;
-  std::map<std::string, SystemTime> seen_incidents;  // id -> expires
+  // Reports seen (reporter + id) until they expire; the index finds the next to expire.
+  std::set<std::string> seen_incidents;
+  std::multimap<SystemTime, std::string> incidents_by_expiry;
+  static constexpr std::size_t kMaxSeenIncidents = 100000;
+  static constexpr auto kIncidentClockSkew = std::chrono::minutes(5);
+  static constexpr auto kMaxIncidentQuarantine = std::chrono::hours(24 * 7);
   std::set<std::string> own_incidents;  // the signatures of the reports we sent
   std::map<std::pair<std::string, std::string>, TimePoint> last_published;
   std::deque<TimePoint> published_times;
   log::RateLimit incident_log{10, std::chrono::seconds(10)};
-  static constexpr int kIncidentsPerSecond = 50;
-  TimePoint incident_window_start{};
-  int incident_window_count = 0;
+  static constexpr int kIncidentsPerSecond = 50;  // per claimed reporter
+  std::map<std::string, std::pair<TimePoint, int>> incident_budget;  // keyed by allowed names only
   std::uint64_t radio_ids = 0;
 };
 

@@ -187,22 +187,28 @@ std::string sign_incident(std::string_view json_text, const std::array<std::uint
 
 std::optional<std::string_view> claimed_reporter(std::string_view json_text) {
   constexpr std::string_view kKey = "\"reporter\"";
-  const auto at = json_text.find(kKey);
-  if (at == std::string_view::npos) return std::nullopt;
-  std::size_t i = at + kKey.size();
-  auto skip = [&] {
-    while (i < json_text.size() && (json_text[i] == ' ' || json_text[i] == '\t' || json_text[i] == '\n' || json_text[i] == '\r')) ++i;
-  };
-  skip();
-  if (i >= json_text.size() || json_text[i] != ':') return std::nullopt;
-  ++i;
-  skip();
-  if (i >= json_text.size() || json_text[i] != '"') return std::nullopt;
-  const auto end = json_text.find('"', ++i);
-  if (end == std::string_view::npos || end - i > 64) return std::nullopt;
-  const auto name = json_text.substr(i, end - i);
-  if (name.find('\\') != std::string_view::npos) return std::nullopt;
-  return name;
+  // The first "reporter" followed by a colon and a plain string (the same text inside an
+  // indicator is followed by something else, and skipped).
+  for (auto at = json_text.find(kKey); at != std::string_view::npos; at = json_text.find(kKey, at + 1)) {
+    std::size_t i = at + kKey.size();
+    auto skip = [&] {
+      while (i < json_text.size() &&
+             (json_text[i] == ' ' || json_text[i] == '\t' || json_text[i] == '\n' || json_text[i] == '\r')) {
+        ++i;
+      }
+    };
+    skip();
+    if (i >= json_text.size() || json_text[i] != ':') continue;
+    ++i;
+    skip();
+    if (i >= json_text.size() || json_text[i] != '"') continue;
+    const auto end = json_text.find('"', ++i);
+    if (end == std::string_view::npos || end - i > 64) continue;
+    const auto name = json_text.substr(i, end - i);
+    if (name.find('\\') != std::string_view::npos) continue;
+    return name;
+  }
+  return std::nullopt;
 }
 
 const config::IncidentReporter* verify_incident(std::string_view json_text, std::string_view signature,

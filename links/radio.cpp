@@ -173,22 +173,43 @@ std::vector<RadioFinding> RadioWatch::on_timer(TimePoint at) {
                      " for " + std::to_string(silent) + " s",
                  stale_});
   stale_ = true;
-  holding_["feed_stale"] = true;
+  holding_["feed_stale"] = {true, out.back().evidence};
   stale_reported_ = at;
+  // What held when the feed went silent is assumed to hold still: a rogue cell that also
+  // silenced the modem must not get its quarantine lifted by the silence.
+  for (const auto& [rule, h] : holding_) {
+    if (h.holds && rule != "feed_stale") out.push_back({rule, verdict_of(rule), h.evidence, true});
+  }
+  std::erase_if(out, [](const RadioFinding& f) { return f.verdict == Verdict::ignore; });
   return out;
+}
+
+config::Verdict RadioWatch::verdict_of(const std::string& rule) const {
+  const auto& r = config_.rules;
+  if (rule == "rat_below_min") return r.rat_below_min;
+  if (rule == "null_cipher") return r.null_cipher;
+  if (rule == "plmn_not_allowed") return r.plmn_not_allowed;
+  if (rule == "cell_not_surveyed") return r.cell_not_surveyed;
+  if (rule == "tac_changed") return r.tac_changed;
+  if (rule == "rsrp_jump") return r.rsrp_jump;
+  if (rule == "neighbours_vanished") return r.neighbours_vanished;
+  if (rule == "reject_burst") return r.reject_burst;
+  if (rule == "feed_stale") return r.feed_stale;
+  return Verdict::ignore;
 }
 
 void RadioWatch::condition(std::vector<RadioFinding>& out, const char* rule, Verdict verdict, bool holds,
                            const std::string& evidence) {
-  bool& was = holding_[rule];
-  if (holds) out.push_back({rule, verdict, evidence, was});
-  was = holds;
+  Holding& h = holding_[rule];
+  if (holds) out.push_back({rule, verdict, evidence, h.holds});
+  h.holds = holds;
+  if (holds) h.evidence = evidence;
 }
 
 std::vector<std::string> RadioWatch::active() const {
   std::vector<std::string> rules;
-  for (const auto& [rule, holds] : holding_) {
-    if (holds) rules.push_back(rule);
+  for (const auto& [rule, h] : holding_) {
+    if (h.holds) rules.push_back(rule);
   }
   return rules;
 }
@@ -247,7 +268,7 @@ void RadioWatch::check_rsrp(std::vector<RadioFinding>& out, const RadioReading& 
     own.dev += (std::abs(*r.rsrp - own.mean) - own.dev) / 4;
     own.mean += (*r.rsrp - own.mean) / 8;
   }
-  ++own.samples;
+  own.samples = std::min(own.samples + 1, kLearn);  // only "learnt yet?" is asked of it
   if (own.samples >= kLearn) reference_cell_ = r.cell_id;
 }
 
@@ -289,12 +310,20 @@ std::vector<RadioFinding> RadioWatch::on_reading(const RadioReading& r, TimePoin
   }
   check_rsrp(out, r);
   if (r.neighbours) {
-    const bool vanished = neighbours_samples_ >= kLearn && neighbours_mean_ >= kMinNeighbours && *r.neighbours == 0;
+    bool vanished = neighbours_samples_ >= kLearn && neighbours_mean_ >= kMinNeighbours && *r.neighbours == 0;
+    // An empty list that lasts kRelearn readings is this place's normal now (a modem that
+    // stopped listing neighbours): learnt, as a lasting RSRP level is.
+    neighbours_outliers_ = vanished ? neighbours_outliers_ + 1 : 0;
+    if (neighbours_outliers_ >= kRelearn) {
+      neighbours_mean_ = 0;
+      neighbours_outliers_ = 0;
+      vanished = false;
+    }
     condition(out, "neighbours_vanished", rules.neighbours_vanished, vanished,
               "no neighbour cells reported (usually " + db(neighbours_mean_) + ")");
     if (!vanished) {
       neighbours_mean_ = neighbours_samples_ == 0 ? *r.neighbours : neighbours_mean_ + (*r.neighbours - neighbours_mean_) / 8;
-      ++neighbours_samples_;
+      neighbours_samples_ = std::min(neighbours_samples_ + 1, kLearn);
     }
   }
   // A reject is a reading that starts reporting a cause (or a new one), or a registration
@@ -302,14 +331,16 @@ std::vector<RadioFinding> RadioWatch::on_reading(const RadioReading& r, TimePoin
   const bool new_cause = r.reject_cause && (!before || before->reject_cause != r.reject_cause);
   const bool denied = r.registration == "denied" && (!before || before->registration != "denied");
   if (new_cause || denied) rejects_.push_back(at);
-  while (!rejects_.empty() && at - rejects_.front() > kRejectWindow) rejects_.pop_front();
+  while (!rejects_.empty() && (at - rejects_.front() > kRejectWindow || rejects_.size() > static_cast<std::size_t>(kRejectBurst))) {
+    rejects_.pop_front();
+  }
   condition(out, "reject_burst", rules.reject_burst, static_cast<int>(rejects_.size()) >= kRejectBurst,
             std::to_string(rejects_.size()) + " registration rejects within " +
                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kRejectWindow).count()) + " s" +
                 (r.reject_cause ? " (last cause " + std::to_string(*r.reject_cause) + ")" : ""));
 
   stale_ = false;
-  holding_["feed_stale"] = false;
+  holding_["feed_stale"].holds = false;
   last_ = r;
   last_at_ = at;
   // Findings of rules that are switched off are dropped here, not in each rule.

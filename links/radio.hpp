@@ -102,7 +102,13 @@ class RadioWatch {
   std::optional<TimePoint> last_at_;
   bool stale_ = false;
   TimePoint stale_reported_{};
-  std::map<std::string, bool> holding_;
+  struct Holding {
+    bool holds = false;
+    std::string evidence;  // as last seen
+  };
+  config::Verdict verdict_of(const std::string& rule) const;
+  std::map<std::string, Holding> holding_;
+  int neighbours_outliers_ = 0;  // consecutive readings with no neighbours
   std::map<std::uint64_t, Baseline> cells_;
   std::uint64_t tick_ = 0;
   // The last cell whose baseline was learnt: a cell still learning is compared with it.

@@ -96,6 +96,11 @@ static void drain(DatagramSocket::State& s) {
         int hops = 0;
         std::memcpy(&hops, CMSG_DATA(c), sizeof hops);
         d.ttl = hops;
+      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        d.received = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
       } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
         in_pktinfo info{};
         std::memcpy(&info, CMSG_DATA(c), sizeof info);
@@ -131,6 +136,13 @@ static void arm(const StatePtr& state) {
       });
 }
 
+TimePoint arrival_time(const Datagram& d, TimePoint now_steady) {
+  if (!d.received) return now_steady;
+  const auto ago = std::chrono::system_clock::now() - *d.received;
+  if (ago <= std::chrono::system_clock::duration::zero() || ago > std::chrono::seconds(10)) return now_steady;
+  return now_steady - std::chrono::duration_cast<Duration>(ago);
+}
+
 void DatagramSocket::poll() {
   if (state_->alive) drain(*state_);
 }
@@ -163,6 +175,8 @@ DatagramSocket::DatagramSocket(boost::asio::io_context& io, const DatagramOption
   if (!options.device.empty() && bind_device(fd, options.device) != 0) {
     throw socket_error("SO_BINDTODEVICE " + options.device);
   }
+  // Best effort: without it the arrival instant is the read instant.
+  (void)set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
   if (options.receive_ttl) {
     const int r = v4 ? set_int(fd, IPPROTO_IP, IP_RECVTTL, 1)
                      : set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);

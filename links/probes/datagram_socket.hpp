@@ -12,6 +12,7 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <system_error>
 
 #include "config/address.hpp"
+#include "config/units.hpp"
 #include "links/probes/endpoint.hpp"
 
 namespace boost::asio {
@@ -47,6 +49,9 @@ struct Datagram {
   // With receive_destination: the local address the datagram was sent to, and the interface.
   std::optional<IpAddress> to;
   std::uint32_t interface_index = 0;
+  // When the kernel received it (SO_TIMESTAMPNS, the wall clock): a reply read late, after
+  // the loop was busy elsewhere, still has the instant it arrived.
+  std::optional<std::chrono::system_clock::time_point> received;
 };
 
 class DatagramSocket {
@@ -82,5 +87,11 @@ class DatagramSocket {
 
 // The interface index of `name` (0 when there is none).
 std::uint32_t interface_index(const std::string& name);
+
+// The instant `d` arrived on the caller's steady clock `now_steady` (read now): the kernel's
+// receive time moved back by how long ago it was, never later than now; `now_steady` if the
+// kernel gave none. The wall clock is read right here, so a clock step between the two reads
+// is the only error (and a stepped clock only shortens the correction to zero).
+TimePoint arrival_time(const Datagram& d, TimePoint now_steady);
 
 }  // namespace lifeline::probes

@@ -80,7 +80,7 @@ class IcmpProber final : public Prober {
 
  private:
   void on_datagram(const Datagram& d) {
-    const TimePoint at = spec_.clock();
+    const TimePoint at = arrival_time(d, spec_.clock());  // the arrival instant is what RTT measures
     if (d.from.address != spec_.target) return;  // another host's ICMP
     const auto c = icmp::classify_reply(family_, d.bytes, identifier_, spec_.session);
     if (!c) return;  // not an echo reply to this prober

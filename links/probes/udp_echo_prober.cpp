@@ -67,7 +67,7 @@ class UdpEchoProber final : public Prober {
 
  private:
   void on_datagram(const Datagram& d) {
-    const TimePoint at = spec_.clock();  // first: the arrival instant is what RTT measures
+    const TimePoint at = arrival_time(d, spec_.clock());  // the arrival instant is what RTT measures
     ++stats_.received;
     if (d.from.address != target_.address || d.from.port != target_.port) {
       ++stats_.stray;

@@ -126,6 +126,27 @@ TEST(DaemonIncident, AFloodIsCutAtFiftyReportsASecond) {
   EXPECT_TRUE(h.class_on(0, "wwan0"));
 }
 
+TEST(DaemonIncident, AReportFromTheFutureOrForDecadesIsNotTakenAtItsWord) {
+  Keys k;
+  DaemonHarness h(incident_config(k), std::nullopt, {.faults = false, .journal = false, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  // Dated an hour ahead: a clock gone wrong somewhere; dropped.
+  auto future = std::get<links::IncidentReport>(links::parse_incident(report("r-5", "base-bravo-gw1", 60)));
+  future.time += std::chrono::hours(1);
+  future.expires += std::chrono::hours(2);
+  h.feeds.send(kFromChannel, signed_frames(links::format_incident(future), k.bravo.secret_key));
+  ASSERT_TRUE(h.eventually([&] { return h.snapshot()->incidents->malformed == 1; }));
+  EXPECT_TRUE(h.class_on(0, "wwan0"));
+  // Expiring in 2126 (a typo): in force for a week at most.
+  auto typo = std::get<links::IncidentReport>(links::parse_incident(report("r-6", "base-bravo-gw1", 60)));
+  typo.expires += std::chrono::hours(24 * 365 * 100);
+  h.feeds.send(kFromChannel, signed_frames(links::format_incident(typo), k.bravo.secret_key));
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0"); }));
+  const auto until = *h.snapshot()->links[0].quarantined_until - std::chrono::system_clock::now();
+  EXPECT_LE(until, std::chrono::hours(24 * 7));
+  EXPECT_GT(until, std::chrono::hours(24 * 6));
+}
+
 TEST(DaemonIncident, ALowSeverityReportIsASuspicion) {
   Keys k;
   DaemonHarness h(incident_config(k), std::nullopt, {.faults = false, .journal = false, .events = true});

@@ -239,6 +239,25 @@ TEST_F(ProbeNetwork, UdpEchoV4AgainstTheReflector) {
   EXPECT_EQ(p->prober->stats().send_errors, 0u);
 }
 
+// A reply read late (the loop was busy elsewhere) carries the instant the kernel received
+// it, not the instant it was read: a stalled loop does not turn replies into silence.
+TEST_F(ProbeNetwork, ARepliesArrivalIsTheKernelsNotTheRead) {
+  start_reflector();
+  auto p = udp_probe(kFar4);
+  ASSERT_TRUE(probe_until({p.get()}, [&] { return p->ok() >= 3; }));
+  const std::size_t before = p->replies.size();
+  const auto sent = std::chrono::steady_clock::now();
+  p->prober->send(p->next_seq++);
+  std::this_thread::sleep_for(100ms);  // the reply lands while nobody reads
+  const auto read_from = std::chrono::steady_clock::now();
+  p->prober->poll();
+  ASSERT_GT(p->replies.size(), before) << "poll() reads what is queued";
+  const auto& r = p->replies.back();
+  EXPECT_EQ(r.status, ReplyStatus::ok);
+  EXPECT_LT(r.at, read_from - 50ms) << "stamped at arrival, not when read";
+  EXPECT_GE(r.at, sent);
+}
+
 TEST_F(ProbeNetwork, UdpEchoV6AgainstTheReflector) {
   start_reflector();
   auto p = udp_probe(kFar6);

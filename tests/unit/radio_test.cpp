@@ -308,6 +308,34 @@ TEST(RadioWatch, FeedStaleFromTheStartAndAfterTheLastReading) {
   EXPECT_EQ(f[0].evidence, "no reading from modem modem0 for 10 s");
 }
 
+TEST(RadioWatch, ASilentFeedKeepsWhatHeldBeforeIt) {
+  RadioWatch w(radio_config(), t0);
+  TimePoint at = t0;
+  feed(w, at, good(), 3);
+  auto r = good();
+  r.cipher = "nea0";
+  feed(w, at, r);
+  // The feed goes silent while ciphering is off: the violation is renewed, not forgotten.
+  const auto f = w.on_timer(w.next_deadline());
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].rule, "feed_stale");
+  EXPECT_EQ(f[1].rule, "null_cipher");
+  EXPECT_EQ(f[1].verdict, Verdict::violation);
+  EXPECT_TRUE(f[1].renewed);
+  EXPECT_EQ(f[1].evidence, "ciphering off (nea0)");
+}
+
+TEST(RadioWatch, ALastingEmptyNeighbourListIsLearnt) {
+  RadioWatch w(radio_config(), t0);
+  TimePoint at = t0;
+  feed(w, at, good(), 20);
+  auto r = good();
+  r.neighbours = 0;
+  const auto f = feed(w, at, r, RadioWatch::kRelearn);
+  EXPECT_EQ(fresh(f).size(), 1u);
+  EXPECT_TRUE(feed(w, at, r, 10).empty()) << "after kRelearn readings it is this place's normal";
+}
+
 TEST(RadioWatch, IgnoredRulesReportNothing) {
   auto c = radio_config();
   c.rules.rat_below_min = Verdict::ignore;
