@@ -300,9 +300,10 @@ std::vector<RadioFinding> RadioWatch::on_reading(const RadioReading& r, TimePoin
               "cell " + std::to_string(*r.cell_id) + " (TAC " + std::to_string(*r.tac) + ") not surveyed");
   }
   // A cell identity belongs to one tracking area; the same cell id in another TAC is a
-  // second transmitter claiming to be that cell (a classic false base station).
+  // second transmitter claiming to be that cell (a classic false base station). Cell ids are
+  // per network and per RAT: the same number on another PLMN or RAT is another cell.
   if (before && before->cell_id && before->tac && r.cell_id && r.tac && *before->cell_id == *r.cell_id &&
-      *before->tac != *r.tac) {
+      *before->tac != *r.tac && before->plmn == r.plmn && before->rat == r.rat) {
     out.push_back({"tac_changed", rules.tac_changed,
                    "TAC " + std::to_string(*before->tac) + " -> " + std::to_string(*r.tac) + " for cell " +
                        std::to_string(*r.cell_id),

@@ -200,6 +200,11 @@ TEST(RadioWatch, TacChangeUnderTheSameCell) {
   r.cell_id = 42;
   r.tac = 7000;
   EXPECT_TRUE(feed(w, at, r).empty());
+  // The same cell id on another RAT (an LTE cell after an NR one) is another cell.
+  auto lte = r;
+  lte.rat = config::Rat::lte;
+  lte.tac = 7001;
+  EXPECT_TRUE(feed(w, at, lte).empty());
 }
 
 TEST(RadioWatch, RsrpJumpAboveTheCellsBaseline) {
