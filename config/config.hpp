@@ -98,6 +98,23 @@ struct RadioRules {
   friend bool operator==(const RadioRules&, const RadioRules&) = default;
 };
 
+// Each radio rule's config key (radio.rules.KEY, also the finding's rule name) and its field.
+struct RadioRuleKey {
+  const char* name;
+  Verdict RadioRules::*verdict;
+};
+inline constexpr RadioRuleKey kRadioRuleKeys[] = {
+    {"rat_below_min", &RadioRules::rat_below_min},
+    {"null_cipher", &RadioRules::null_cipher},
+    {"plmn_not_allowed", &RadioRules::plmn_not_allowed},
+    {"cell_not_surveyed", &RadioRules::cell_not_surveyed},
+    {"tac_changed", &RadioRules::tac_changed},
+    {"rsrp_jump", &RadioRules::rsrp_jump},
+    {"neighbours_vanished", &RadioRules::neighbours_vanished},
+    {"reject_burst", &RadioRules::reject_burst},
+    {"feed_stale", &RadioRules::feed_stale},
+};
+
 // The modem telemetry feed of a cellular link and what it is checked against.
 struct RadioConfig {
   std::string feed;   // ZeroMQ endpoint of the feed's PUB socket (we connect a SUB)

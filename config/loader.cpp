@@ -787,16 +787,7 @@ class ConfigParser {
       if (r_.map(rules, rpath,
                  {"rat_below_min", "null_cipher", "plmn_not_allowed", "cell_not_surveyed", "tac_changed",
                   "rsrp_jump", "neighbours_vanished", "reject_burst", "feed_stale"})) {
-        auto& x = radio.rules;
-        verdict(rules, rpath, "rat_below_min", x.rat_below_min);
-        verdict(rules, rpath, "null_cipher", x.null_cipher);
-        verdict(rules, rpath, "plmn_not_allowed", x.plmn_not_allowed);
-        verdict(rules, rpath, "cell_not_surveyed", x.cell_not_surveyed);
-        verdict(rules, rpath, "tac_changed", x.tac_changed);
-        verdict(rules, rpath, "rsrp_jump", x.rsrp_jump);
-        verdict(rules, rpath, "neighbours_vanished", x.neighbours_vanished);
-        verdict(rules, rpath, "reject_burst", x.reject_burst);
-        verdict(rules, rpath, "feed_stale", x.feed_stale);
+        for (const auto& rule : kRadioRuleKeys) verdict(rules, rpath, rule.name, radio.rules.*rule.verdict);
       }
     }
   }

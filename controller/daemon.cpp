@@ -310,10 +310,12 @@ struct Daemon::Impl : api::DaemonApi {
                                         is_violation ? std::optional<SystemTime>(wall(until_at.value_or(at + config.integrity.quarantine)))
                                                      : std::nullopt,
                                         wall(at)));
-      if (source != "incident") shared.push_back(&f);
+      // Only the radio's findings name something another base can recognise (a cell, a
+      // network); a silent feed is our own outage, a path finding is about our own path to
+      // our own far end, and a report someone else made is not passed on again.
+      if (source == "radio" && f.rule != "feed_stale") shared.push_back(&f);
     }
-    // Our own new findings are shared, one report for what one input showed; a report someone
-    // else made is not passed on again.
+    // One report for what one reading showed.
     if (!shared.empty()) publish_incident(link, shared, at);
     if (violation) {
       const TimePoint until = until_at.value_or(at + config.integrity.quarantine);
@@ -500,36 +502,20 @@ struct Daemon::Impl : api::DaemonApi {
   static const char* incident_category(const std::string& rule) {
     if (rule == "rat_below_min") return "downgrade";
     if (rule == "null_cipher") return "null-cipher";
-    if (rule == "auth_failure" || rule == "replay" || rule == "hop_limit") return "probe-spoofing";
-    if (rule == "feed_stale") return "outage";
     return "rogue-base-station";
   }
 
-  // Our own new findings from one input, shared as one signed report (its indicators are the
-  // findings): violations, and suspicions if configured. At most one report per link and rule
+  // Our own new radio findings from one reading, shared as one signed report (its indicators
+  // are the findings): violations, and suspicions if configured. At most one report per link and rule
   // a minute, and 10 a minute in all, so a flapping condition cannot flood the channel.
   void publish_incident(const Link& link, const std::vector<const links::Finding*>& found, TimePoint at) {
     if (!config.incidents || !incident_io.send || !incident_io.signing_key) return;
     std::vector<const links::Finding*> findings;
     for (const auto* f : found) {
-      // Only the radio's findings are about something another base can recognise (a cell, a
-      // network); a silent feed is our own outage, and a path finding is about our own path
-      // to our own far end.
-      if (link.config.radio == std::nullopt || f->rule == "feed_stale" || f->rule == "auth_failure" ||
-          f->rule == "replay" || f->rule == "hop_limit" || f->rule == "rtt_floor") {
-        continue;
-      }
       if (f->verdict == config::Verdict::violation) findings.push_back(f);
     }
     const bool violation = !findings.empty();
-    if (!violation && config.incidents->publish_suspicions) {
-      for (const auto* f : found) {
-        if (f->rule != "feed_stale" && f->rule != "auth_failure" && f->rule != "replay" && f->rule != "hop_limit" &&
-            f->rule != "rtt_floor") {
-          findings.push_back(f);
-        }
-      }
-    }
+    if (!violation && config.incidents->publish_suspicions) findings = found;
     if (findings.empty()) return;
     const links::Finding& f = *findings.front();
     auto& st = incident_stats;

@@ -185,16 +185,9 @@ std::vector<RadioFinding> RadioWatch::on_timer(TimePoint at) {
 }
 
 config::Verdict RadioWatch::verdict_of(const std::string& rule) const {
-  const auto& r = config_.rules;
-  if (rule == "rat_below_min") return r.rat_below_min;
-  if (rule == "null_cipher") return r.null_cipher;
-  if (rule == "plmn_not_allowed") return r.plmn_not_allowed;
-  if (rule == "cell_not_surveyed") return r.cell_not_surveyed;
-  if (rule == "tac_changed") return r.tac_changed;
-  if (rule == "rsrp_jump") return r.rsrp_jump;
-  if (rule == "neighbours_vanished") return r.neighbours_vanished;
-  if (rule == "reject_burst") return r.reject_burst;
-  if (rule == "feed_stale") return r.feed_stale;
+  for (const auto& key : config::kRadioRuleKeys) {
+    if (rule == key.name) return config_.rules.*key.verdict;
+  }
   return Verdict::ignore;
 }
 
