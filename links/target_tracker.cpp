@@ -32,8 +32,10 @@ TargetTracker::TargetTracker(const config::DetectConfig& detect, Duration loss_w
     : detect_(detect),
       detection_time_(detect.detection_time()),
       health_(window_probes(loss_window, detect.interval)) {
-  // Room for every probe that can be outstanding at the longest timeout.
-  const auto needed = static_cast<std::uint64_t>(kMaxTimeout / detect.interval) + 16;
+  // Room for every probe that can be outstanding at the longest timeout, and for the
+  // `multiplier` probes that detection looks back at.
+  const auto needed =
+      std::max<std::uint64_t>(static_cast<std::uint64_t>(kMaxTimeout / detect.interval), detect.multiplier) + 16;
   const auto size = std::bit_ceil(std::clamp<std::uint64_t>(needed, 64, 1 << 16));
   ring_.resize(size);
   mask_ = size - 1;
@@ -81,6 +83,10 @@ ReplyVerdict TargetTracker::on_reply(std::uint64_t seq, TimePoint at) {
   probe.answered = true;
   while (oldest_ < next_seq_ && slot(oldest_).answered) ++oldest_;
   health_.on_reply(at - probe.sent_at);
+  if (!highest_answered_ || seq > *highest_answered_) {
+    highest_answered_ = seq;
+    highest_answered_rtt_ = at - probe.sent_at;
+  }
   if (last_reply_ && at - *last_reply_ >= detection_time_) {
     // A silent period of at least the detection time has just ended: that is a failure,
     // whether or not it took the target down (it may have been down already).
@@ -118,8 +124,22 @@ void TargetTracker::resolve(TimePoint now) {
   }
 }
 
+TimePoint TargetTracker::evidence_at() const {
+  if (!highest_answered_) return TimePoint::max();
+  // The multiplier-th probe after the last answered one: sent, and out for as long as that
+  // one took to come back. On a loop that kept its schedule this is exactly when the
+  // detection time after the last reply ends (sent + multiplier x interval + its RTT), so the
+  // rule costs a working daemon nothing; after a stall it waits for probes that were sent.
+  const std::uint64_t seq = *highest_answered_ + detect_.multiplier;
+  if (seq >= next_seq_) return TimePoint::max();
+  // A probe that has left the ring was sent longer ago than the longest timeout.
+  if (next_seq_ - seq > mask_ || ring_[seq & mask_].seq != seq) return TimePoint::min();
+  return ring_[seq & mask_].sent_at + highest_answered_rtt_;
+}
+
 void TargetTracker::check_detection(TimePoint now) {
   if (!last_reply_ || now - *last_reply_ < detection_time_) return;
+  if (evidence_at() > now) return;  // silent, but not for lack of answers to what we sent
   if (alive_) {
     alive_ = false;
     last_failure_ = now;
@@ -142,9 +162,12 @@ TimePoint TargetTracker::next_deadline() const {
   // The oldest unresolved probe is unanswered (answered ones are popped as they arrive) and
   // times out first.
   if (oldest_ < next_seq_) next = ring_[oldest_ & mask_].sent_at + probe_timeout();
-  // Detection: an alive target goes down, a rising one starts its run again.
-  if ((alive_ || good_run_ > 0) && last_reply_)
-    next = std::min(next, *last_reply_ + detection_time_);
+  // Detection: an alive target goes down, a rising one starts its run again. Until enough
+  // probes have been sent there is no detection deadline: the next on_sent() brings it.
+  if ((alive_ || good_run_ > 0) && last_reply_) {
+    const TimePoint evidence = evidence_at();
+    if (evidence != TimePoint::max()) next = std::min(next, std::max(*last_reply_ + detection_time_, evidence));
+  }
   // Stability: a target with enough good probes waits out min_stable since the last failure.
   if (!alive_ && good_run_ >= detect_.rise && last_failure_) {
     next = std::min(next, *last_failure_ + detect_.min_stable);

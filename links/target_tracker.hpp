@@ -1,7 +1,10 @@
 // Liveness of one probe target of a link. It numbers the probes, matches replies to them,
 // resolves unanswered probes as lost after a timeout, and decides when the target is alive:
 //   - down when no valid reply arrived for `multiplier x interval` (as BFD's detection time,
-//     RFC 5880 6.8.4): event driven, through next_deadline(), never polled;
+//     RFC 5880 6.8.4) AND that silence is evidence: `multiplier` probes were sent after the
+//     last answered one and the last of them has been out as long as that one's round trip.
+//     A silence we caused ourselves (a stalled loop that sent nothing) proves nothing: the
+//     verdict is late then, never wrong. Event driven, through next_deadline(), never polled;
 //   - up again after `rise` answered probes in a row and `min_stable` since the end of the
 //     last silent period (hysteresis, so a flapping path does not come back on one reply).
 // Pure: the caller passes every instant in; nothing here reads a clock.
@@ -43,6 +46,9 @@ class TargetTracker {
   bool alive() const { return alive_; }
   const HealthEstimator& health() const { return health_; }
   std::optional<TimePoint> last_reply() const { return last_reply_; }
+  // When the probes sent since the last answered one prove a silence of the detection time
+  // (see above): TimePoint::max() while too few have been sent.
+  TimePoint evidence_at() const;
   std::uint32_t good_run() const { return good_run_; }
   Duration probe_timeout() const;
 
@@ -76,6 +82,9 @@ class TargetTracker {
 
   bool alive_ = false;
   std::optional<TimePoint> last_reply_;
+  // The highest sequence number answered so far, and that probe's round trip.
+  std::optional<std::uint64_t> highest_answered_;
+  Duration highest_answered_rtt_{};
   // End of the most recent silent period (a gap of at least the detection time).
   std::optional<TimePoint> last_failure_;
   std::uint32_t good_run_ = 0;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -59,6 +60,9 @@ class LinkHarness {
     return Duration(20ms);
   };
 
+  // The caller does nothing from `from` until `to` (a stalled event loop); see run_until.
+  void stall(TimePoint from, TimePoint to) { stalls_.emplace_back(from, to); }
+
   void run_until(TimePoint end) {
     while (true) {
       TimePoint t = monitor_.next_deadline();
@@ -76,6 +80,21 @@ class LinkHarness {
         }
       }
       if (t > end) break;
+      // A stalled caller: nothing runs inside [stall.from, stall.to). Replies queue in the
+      // socket with their arrival time and are read first; a detection deadline that fell
+      // inside is judged at `to` (after those replies, as the daemon polls before judging);
+      // sends due inside leave at `to` and the schedule carries on from there.
+      const auto stall = std::find_if(stalls_.begin(), stalls_.end(),
+                                      [&](const auto& s) { return t >= s.first && t < s.second; });
+      if (stall != stalls_.end() && kind != 1) {
+        if (!pending_.empty() && pending_.begin()->first < stall->second) {
+          t = pending_.begin()->first;
+          kind = 1;
+        } else {
+          t = stall->second;
+          if (kind == 2) next_send_[which] = t;
+        }
+      }
       now_ = t;
       const auto generation = monitor_.generation();
       if (kind == 0) {
@@ -119,6 +138,7 @@ class LinkHarness {
   std::vector<links::ReplyVerdict> verdicts_;
   std::size_t generation_changes_ = 0;
   TimePoint now_{};
+  std::vector<std::pair<TimePoint, TimePoint>> stalls_;
 };
 
 inline TimePoint at(Duration d) {

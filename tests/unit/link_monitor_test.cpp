@@ -67,6 +67,67 @@ TEST(LinkMonitor, BlackHoleIsDetectedWithinMultiplierIntervals) {
   EXPECT_EQ(h.monitor().status().downs, 1u);
 }
 
+// A stalled loop (a slow disk, a busy CPU, SIGSTOP) sends nothing: the silence that follows
+// is its own doing, not the path's. Twenty 200 ms stalls of a healthy link: never down.
+TEST(LinkMonitor, AStalledLoopIsNotAnOutage) {
+  LinkHarness h(link_from(kOneTarget));
+  for (int i = 0; i < 20; ++i) {
+    const TimePoint from = at(5s) + i * 1s + std::chrono::milliseconds(37 * i % 5);
+    h.stall(from, from + 200ms);
+  }
+  h.run_until(at(30s));
+  ASSERT_EQ(h.transitions().size(), 1u) << h.transitions().back().reason;
+  EXPECT_EQ(h.transitions()[0].to, Health::up);
+  EXPECT_EQ(h.monitor().status().downs, 0u);
+}
+
+// Today's rule alone ("no reply for 8 x 5 ms") would take it down after any stall longer than
+// the detection time; the evidence rule waits for probes that were actually sent.
+TEST(LinkMonitor, AStallLongerThanTheRoundTripIsNotAnOutageEither) {
+  // GEO: 600 ms round trip, 160 ms detection. After a 300 ms stall the first reply to a
+  // fresh probe takes 600 ms, far beyond the detection time: still not silence.
+  LinkHarness h(link_from(R"(name: l
+interface: eth0
+kind: satellite
+detect: { interval: 20ms, multiplier: 8, rise: 5, min_stable: 2s }
+probes:
+  - { type: icmp, target: 198.19.0.1 }
+)"));
+  h.rtt = [](std::size_t, TimePoint) { return Duration(600ms); };
+  h.stall(at(10s), at(10s + 300ms));
+  h.run_until(at(20s));
+  ASSERT_EQ(h.transitions().size(), 1u) << h.transitions().back().reason;
+  EXPECT_EQ(h.monitor().status().downs, 0u);
+}
+
+// A path that dies while the loop is stalled is still found: late (by the stall), not wrong.
+TEST(LinkMonitor, APathThatDiesDuringAStallIsFoundAfterIt) {
+  LinkHarness h(link_from(kOneTarget));
+  const TimePoint t0 = at(10s);
+  h.drop = [&](std::size_t, TimePoint sent) { return sent >= t0; };
+  h.stall(t0, t0 + 200ms);
+  h.run_until(at(11s));
+  ASSERT_EQ(h.transitions().size(), 2u);
+  const auto& down = h.transitions()[1];
+  EXPECT_EQ(down.to, Health::down);
+  // Eight probes sent after the stall, the last out for one round trip (20 ms).
+  EXPECT_GE(down.at, t0 + 200ms + 35ms + 20ms);
+  EXPECT_LE(down.at, t0 + 200ms + 40ms + 20ms);
+}
+
+// Replies that reached the socket during a stall count at their arrival time: the ones the
+// path answered before it died do not look late, and detection is measured from the last.
+TEST(LinkMonitor, ABlackHoleDuringAShortStallIsDetectedOnTime) {
+  LinkHarness h(link_from(kOneTarget));
+  const TimePoint t0 = at(10s + 2ms);
+  h.drop = [&](std::size_t, TimePoint sent) { return sent + 20ms >= t0; };
+  h.stall(t0 + 10ms, t0 + 30ms);  // shorter than the detection time
+  h.run_until(at(11s));
+  ASSERT_EQ(h.transitions().size(), 2u);
+  EXPECT_GT(h.transitions()[1].at, t0);
+  EXPECT_LE(h.transitions()[1].at, t0 + 40ms + 20ms);
+}
+
 TEST(LinkMonitor, ComesBackOnlyAfterMinStableSinceTheOutageEnded) {
   LinkHarness h(link_from(kOneTarget));
   h.drop = [](std::size_t, TimePoint sent) { return sent >= at(5s) && sent < at(7s); };
