@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -22,9 +23,16 @@ class Classifier {
   // Replaces `table inet lifeline` atomically (one nftables transaction). Returns an error
   // message, or empty on success; on error the previous table stays as it was.
   virtual std::string apply(const config::Config& config) = 0;
-  // Deletes the conntrack entries whose mark is `mark` (both families). Returns the number
-  // deleted, or a negative errno.
-  virtual long flush_flows(std::uint32_t mark) = 0;
+  struct Flushed {
+    int error = 0;            // 0, or a negative errno (-EINVAL: a mark not lifelined's)
+    std::size_t deleted = 0;  // entries deleted
+    std::size_t walks = 0;    // walks of the kernel's conntrack table it took
+  };
+  // Deletes the conntrack entries whose mark is one of `marks` (both families), with one
+  // walk of the kernel's conntrack table however many marks there are. Slow by nature (the
+  // walk visits every hash bucket): the daemon calls it from its worker thread, never from
+  // the event loop; apply() and installed() may run on another thread at the same time.
+  virtual Flushed flush_flows(const std::vector<std::uint32_t>& marks) = 0;
   // Whether `table inet lifeline` is in the kernel now (someone may have flushed the
   // ruleset: Debian's nftables.conf starts with `flush ruleset`), or nullopt if unknown.
   virtual std::optional<bool> installed() { return std::nullopt; }

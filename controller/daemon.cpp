@@ -20,8 +20,10 @@
 #include "config/secret_file.hpp"
 #include "controller/daemon_api.hpp"
 #include "controller/event_json.hpp"
+#include "controller/flow_flusher.hpp"
 #include "controller/log.hpp"
 #include "controller/trust_files.hpp"
+#include "controller/worker.hpp"
 #include "links/attestation.hpp"
 #include "links/hop_watch.hpp"
 #include "links/incident.hpp"
@@ -1110,6 +1112,7 @@ struct Daemon::Impl : api::DaemonApi {
     }
     const TimePoint switched = now();
     flush_after_switch();
+    std::map<std::uint32_t, std::string> stale_flows;  // mark -> class
     for (const auto& [c, before] : moved) {
       const auto from = policy::target_name(*model, before);
       const auto to = policy::target_name(*model, applied[c]);
@@ -1125,15 +1128,10 @@ struct Daemon::Impl : api::DaemonApi {
       drill_observe_switch(c, before, applied[c], switched, took);
       // Flows NATed out of the old link cannot continue on another one: drop their conntrack
       // entries so they re-establish (and are re-marked) on the new path.
-      if (before.kind == policy::TargetKind::link) {
-        const long flushed = effects.classifier->flush_flows(routing::class_mark(c));
-        if (flushed < 0) {
-          ++conntrack_errors;
-          log::warning("class " + config.classes[c].name + ": conntrack flush failed: errno " +
-                       std::to_string(-flushed));
-        }
-      }
+      if (before.kind == policy::TargetKind::link) stale_flows.emplace(routing::class_mark(c), config.classes[c].name);
     }
+    // All of them with one walk of the conntrack table, on the worker: the loop goes on.
+    if (!stale_flows.empty()) flusher->flush(stale_flows);
     if (failed) schedule_repair();
   }
 
@@ -1449,13 +1447,12 @@ struct Daemon::Impl : api::DaemonApi {
     // A class that moved to another slot (classes reordered or removed) has a new mark; its
     // existing flows still carry the old one, which now selects another class's table.
     // Flush them so they re-establish under their new mark.
+    std::map<std::uint32_t, std::string> moved_slots;
     for (std::size_t o = 0; o < config.classes.size(); ++o) {
       const int c = next_model->class_index(config.classes[o].name);
-      if (c != static_cast<int>(o)) {
-        const long flushed = effects.classifier->flush_flows(routing::class_mark(o));
-        if (flushed < 0) log::warning("reload: conntrack flush of mark slot " + std::to_string(o) + " failed");
-      }
+      if (c != static_cast<int>(o)) moved_slots.emplace(routing::class_mark(o), "mark slot " + std::to_string(o));
     }
+    if (!moved_slots.empty()) flusher->flush(moved_slots);
 
     // Pins and the per-class books follow their class by name.
     std::vector<std::optional<policy::Pin>> next_pins(next.classes.size());
@@ -1554,7 +1551,9 @@ struct Daemon::Impl : api::DaemonApi {
     s.decision_seconds = decision_histogram;
     s.route_errors = route_errors;
     s.nftables_errors = nftables_errors;
-    s.conntrack_errors = conntrack_errors;
+    s.conntrack_errors = flusher->stats().errors;
+    s.conntrack_walks = flusher->stats().walks;
+    s.conntrack_flows_flushed = flusher->stats().flows;
     s.drift_repairs = drift_repairs;
     if (auto stats = effects.routes->counters()) {
       s.netlink_requests = stats->requests;
@@ -2048,7 +2047,6 @@ struct Daemon::Impl : api::DaemonApi {
   std::uint64_t reloads_ok = 0;
   std::uint64_t reloads_failed = 0;
   std::uint64_t nftables_errors = 0;
-  std::uint64_t conntrack_errors = 0;
   std::uint64_t drift_repairs = 0;
   std::uint64_t decisions = 0;
   snapshot::Histogram decision_histogram;
@@ -2082,6 +2080,12 @@ struct Daemon::Impl : api::DaemonApi {
   static constexpr int kIncidentsPerSecond = 50;  // per claimed reporter
   std::map<std::string, std::pair<TimePoint, int>> incident_budget;  // keyed by allowed names only
   std::uint64_t radio_ids = 0;
+  // Last, so they go first: the worker finishes its queue (its jobs use the effects above)
+  // before anything else is destroyed.
+  Worker worker{"lifelined-work"};
+  Worker::Post to_loop = [this](std::function<void()> f) { asio::post(io, std::move(f)); };
+  std::unique_ptr<FlowFlusher> flusher =
+      std::make_unique<FlowFlusher>(*effects.classifier, worker, to_loop);
 };
 
 Daemon::Daemon(config::Config config, Effects effects, Options options)

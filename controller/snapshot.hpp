@@ -181,6 +181,8 @@ struct Daemon {
   std::uint64_t netlink_errors = 0;
   std::uint64_t nftables_errors = 0;
   std::uint64_t conntrack_errors = 0;
+  std::uint64_t conntrack_walks = 0;          // walks of the kernel's conntrack table
+  std::uint64_t conntrack_flows_flushed = 0;  // entries deleted after switches
   std::uint64_t drift_repairs = 0;  // periodic reconciles that had to change something
   std::vector<Link> links;
   std::vector<Class> classes;

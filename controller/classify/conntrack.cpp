@@ -5,8 +5,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -18,7 +18,7 @@ namespace {
 
 // A dump sends at most 32 KiB per datagram (netlink_dump caps its buffer there).
 constexpr std::size_t kReceiveBuffer = std::size_t{64} * 1024;
-// Deletes per datagram in delete_by_mark: few syscalls, and the acks fit the socket buffer.
+// Deletes per datagram in delete_by_marks: few syscalls, and the acks fit the socket buffer.
 constexpr std::size_t kDeletesPerBatch = 64;
 
 class Socket {
@@ -68,9 +68,9 @@ nlmsghdr* put_request(char* buffer, std::uint8_t type, std::uint16_t flags, std:
   return nlh;
 }
 
-void put_mark_filter(nlmsghdr* nlh, std::uint32_t mark) {
-  mnl_attr_put_u32(nlh, CTA_MARK, htonl(mark));
-  mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(0xffffffffU));
+void put_mark_filter(nlmsghdr* nlh, MarkFilter filter) {
+  mnl_attr_put_u32(nlh, CTA_MARK, htonl(filter.value & filter.mask));
+  mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(filter.mask));
 }
 
 template <std::size_t N>
@@ -115,7 +115,7 @@ struct Entry {
 };
 
 struct DumpContext {
-  std::optional<std::uint32_t> mark;
+  std::optional<MarkFilter> filter;
   std::vector<Entry> entries;
 };
 
@@ -134,7 +134,9 @@ int on_entry(const nlmsghdr* nlh, void* data) {
   e.flow.id = tb[CTA_ID] != nullptr ? ntohl(mnl_attr_get_u32(tb[CTA_ID])) : 0;
   // The kernel filters the dump by mark too, but a kernel that ignores the filter must not
   // make us delete other flows: check every entry here.
-  if (context.mark && e.flow.mark != *context.mark) return MNL_CB_OK;
+  if (context.filter && (e.flow.mark & context.filter->mask) != (context.filter->value & context.filter->mask)) {
+    return MNL_CB_OK;
+  }
   const auto tuple = nested<CTA_TUPLE_MAX + 1>(tb[CTA_TUPLE_ORIG]);
   const auto ip = nested<CTA_IP_MAX + 1>(tuple[CTA_TUPLE_IP]);
   const auto proto = nested<CTA_PROTO_MAX + 1>(tuple[CTA_TUPLE_PROTO]);
@@ -151,16 +153,16 @@ int on_entry(const nlmsghdr* nlh, void* data) {
   return MNL_CB_OK;
 }
 
-// Fills `out` with the entries with `mark` (or all). 0 or a negative errno.
-int dump_entries(std::optional<std::uint32_t> mark, std::vector<Entry>& out) {
+// Fills `out` with the entries matching `filter` (or all). 0 or a negative errno.
+int dump_entries(std::optional<MarkFilter> filter, std::vector<Entry>& out) {
   Socket socket;
   if (const int error = socket.open(); error < 0) return error;
   std::vector<char> buffer(kReceiveBuffer);
   const std::uint32_t seq = 1;
   nlmsghdr* nlh = put_request(buffer.data(), IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC, seq);
-  if (mark) put_mark_filter(nlh, *mark);
+  if (filter) put_mark_filter(nlh, *filter);
   if (const int error = socket.send(nlh, nlh->nlmsg_len); error < 0) return error;
-  DumpContext context{mark, {}};
+  DumpContext context{filter, {}};
   while (true) {
     const long n = socket.receive(buffer);
     if (n < 0) return static_cast<int>(n);
@@ -203,54 +205,58 @@ long send_deletes(const Socket& socket, std::vector<char>& batch, std::size_t us
 
 }  // namespace
 
-DumpResult dump(std::optional<std::uint32_t> mark) {
+DumpResult dump(std::optional<MarkFilter> filter) {
   DumpResult result;
   std::vector<Entry> entries;
-  result.error = dump_entries(mark, entries);
+  result.error = dump_entries(filter, entries);
   for (auto& e : entries) result.flows.push_back(e.flow);
   return result;
 }
 
-int flush_by_mark(std::uint32_t mark) {
-  Socket socket;
-  if (const int error = socket.open(); error < 0) return error;
-  std::vector<char> buffer(kReceiveBuffer);
-  const std::uint32_t seq = 1;
-  nlmsghdr* nlh = put_request(buffer.data(), IPCTNL_MSG_CT_DELETE, NLM_F_ACK, AF_UNSPEC, seq);
-  put_mark_filter(nlh, mark);
-  if (const int error = socket.send(nlh, nlh->nlmsg_len); error < 0) return error;
-  const long n = socket.receive(buffer);
-  if (n < 0) return static_cast<int>(n);
-  const int rc = mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq, socket.portid(),
-                            nullptr, nullptr);
-  return rc == MNL_CB_ERROR ? -errno : 0;
-}
-
-long delete_by_mark(std::uint32_t mark) {
+DeleteResult delete_by_marks(const std::vector<std::uint32_t>& marks, MarkFilter range) {
+  DeleteResult result;
+  for (const auto mark : marks) {
+    if ((mark & range.mask) != (range.value & range.mask)) {
+      result.error = -EINVAL;
+      return result;
+    }
+  }
+  if (marks.empty()) return result;
   std::vector<Entry> entries;
-  if (const int error = dump_entries(mark, entries); error < 0) return error;
-  if (entries.empty()) return 0;
+  ++result.walks;
+  if (const int error = dump_entries(range, entries); error < 0) {
+    result.error = error;
+    return result;
+  }
+  std::erase_if(entries, [&](const Entry& e) {
+    return std::find(marks.begin(), marks.end(), e.flow.mark) == marks.end();
+  });
+  result.matched = entries.size();
+  if (entries.empty()) return result;
   Socket socket;
-  if (const int error = socket.open(); error < 0) return error;
+  if (const int error = socket.open(); error < 0) {
+    result.error = error;
+    return result;
+  }
   std::vector<char> buffer(kReceiveBuffer);
   std::vector<char> batch(kReceiveBuffer);
-  long deleted = 0;
   std::uint32_t seq = 0;
   std::size_t used = 0;
   std::size_t messages = 0;
-  auto flush_batch = [&]() -> long {
+  auto flush_batch = [&]() -> bool {
     const long n = send_deletes(socket, batch, used, messages, buffer);
     used = 0;
     messages = 0;
-    return n;
+    if (n < 0) {
+      result.error = static_cast<int>(n);
+      return false;
+    }
+    result.deleted += static_cast<std::size_t>(n);
+    return true;
   };
   for (const auto& e : entries) {
     // An entry takes well under 256 bytes; start a new datagram before one could overflow.
-    if (messages == kDeletesPerBatch || used + 512 > batch.size()) {
-      const long n = flush_batch();
-      if (n < 0) return n;
-      deleted += n;
-    }
+    if ((messages == kDeletesPerBatch || used + 512 > batch.size()) && !flush_batch()) return result;
     nlmsghdr* nlh =
         put_request(batch.data() + used, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, e.nfgen_family, ++seq);
     mnl_attr_put(nlh, CTA_TUPLE_ORIG | NLA_F_NESTED, e.tuple_orig.size(), e.tuple_orig.data());
@@ -259,24 +265,8 @@ long delete_by_mark(std::uint32_t mark) {
     used += NLMSG_ALIGN(nlh->nlmsg_len);
     ++messages;
   }
-  if (messages > 0) {
-    const long n = flush_batch();
-    if (n < 0) return n;
-    deleted += n;
-  }
-  return deleted;
-}
-
-bool kernel_filters_flush_by_mark(const char* release) {
-  char* end = nullptr;
-  const long major = std::strtol(release, &end, 10);
-  return end != release && major >= 5;
-}
-
-bool kernel_filters_flush_by_mark() {
-  utsname u{};
-  if (uname(&u) != 0) return false;
-  return kernel_filters_flush_by_mark(u.release);
+  if (messages > 0) flush_batch();
+  return result;
 }
 
 }  // namespace lifeline::classify::conntrack

@@ -1,5 +1,5 @@
 // Conntrack entries by mark over ctnetlink (NETLINK_NETFILTER, libmnl): list them, and delete
-// them either with one kernel-filtered flush or one by one. Both address families, always.
+// those of several marks with one walk of the kernel's table. Both address families, always.
 // Each call opens its own socket in the calling thread's network namespace.
 #pragma once
 
@@ -28,25 +28,31 @@ struct DumpResult {
   std::vector<Flow> flows;
 };
 
-// The entries whose mark is exactly `mark`, or every entry.
-DumpResult dump(std::optional<std::uint32_t> mark = std::nullopt);
+// Which marks a dump asks the kernel for: (entry mark & mask) == value. The kernel filters
+// by it (CTA_MARK / CTA_MARK_MASK) and every entry is checked again here, so a kernel that
+// ignores the filter can never make us report or delete another entry.
+struct MarkFilter {
+  std::uint32_t value = 0;
+  std::uint32_t mask = 0xffffffff;
+};
 
-// One IPCTNL_MSG_CT_DELETE without a tuple but with CTA_MARK and CTA_MARK_MASK 0xffffffff:
-// the kernel deletes every entry with that mark. 0 or a negative errno; the kernel does not
-// say how many. Only safe where kernel_filters_flush_by_mark(): older kernels ignore the
-// mark and flush the whole table.
-int flush_by_mark(std::uint32_t mark);
+// The entries matching `filter`, or every entry. One walk of the kernel's table.
+DumpResult dump(std::optional<MarkFilter> filter = std::nullopt);
 
-// dump(mark), then an IPCTNL_MSG_CT_DELETE per entry by its original tuple and CTA_ID, so an
-// entry that ended meanwhile (and whatever reused its tuple) is left alone. Returns the
-// number deleted, or a negative errno.
-long delete_by_mark(std::uint32_t mark);
+struct DeleteResult {
+  int error = 0;            // 0, or the first negative errno
+  std::size_t matched = 0;  // entries found with one of the marks
+  std::size_t deleted = 0;  // of which the kernel deleted (gone meanwhile is not an error)
+  std::size_t walks = 0;    // dumps sent: walks of the kernel's whole table (1)
+};
 
-// Whether the running kernel honours CTA_MARK in a flush. Filtering a flush by mark
-// appeared during Linux 4.x; we ask for 5.0 or later to stay on the safe side (the fallback,
-// delete_by_mark, is correct on every kernel, only slower).
-bool kernel_filters_flush_by_mark();
-// The same decision for a `uname -r` release string, e.g. "6.1.0-18-amd64" (pure).
-bool kernel_filters_flush_by_mark(const char* release);
+// Deletes every entry whose mark is one of `marks`, with ONE walk of the kernel's table
+// however many marks there are: a dump of the entries in `range` (the kernel visits every
+// hash bucket for it, about 10 ms with 262 144 buckets whatever it finds), the marks picked
+// out here, then one IPCTNL_MSG_CT_DELETE per entry by its original tuple and CTA_ID, in
+// batches (a hash lookup each, no walk), so an entry that ended meanwhile, and whatever
+// reused its tuple, is left alone. Every mark must lie in `range`. Slow by nature: call it
+// from a worker, never from the event loop.
+DeleteResult delete_by_marks(const std::vector<std::uint32_t>& marks, MarkFilter range);
 
 }  // namespace lifeline::classify::conntrack

@@ -13,27 +13,19 @@ namespace {
 
 class NftClassifier final : public Classifier {
  public:
-  explicit NftClassifier(NftClassifierOptions options) : options_(options) {}
-
   std::string apply(const config::Config& config) override {
     return run_nft_transaction(render_ruleset(config));
   }
 
-  long flush_flows(std::uint32_t mark) override {
+  Flushed flush_flows(const std::vector<std::uint32_t>& marks) override {
     // Mark 0 would be every unclassified flow; another upper half someone else's flows.
-    if ((mark & routing::kMarkMask) != routing::kMarkBase || mark == routing::kMarkBase) {
-      return -EINVAL;
+    for (const auto mark : marks) {
+      if ((mark & routing::kMarkMask) != routing::kMarkBase || mark == routing::kMarkBase) {
+        return {-EINVAL, 0, 0};
+      }
     }
-    if (options_.flush == FlushMethod::dump_and_delete ||
-        !conntrack::kernel_filters_flush_by_mark()) {
-      return conntrack::delete_by_mark(mark);
-    }
-    // The kernel's flush does not count; a filtered dump just before does, near enough
-    // for a log line.
-    const auto before = conntrack::dump(mark);
-    if (before.error < 0) return before.error;
-    if (const int error = conntrack::flush_by_mark(mark); error < 0) return error;
-    return static_cast<long>(before.flows.size());
+    const auto r = conntrack::delete_by_marks(marks, {routing::kMarkBase, routing::kMarkMask});
+    return {r.error, r.deleted, r.walks};
   }
 
   std::optional<bool> installed() override {
@@ -43,15 +35,12 @@ class NftClassifier final : public Classifier {
     if (error.find("No such file or directory") != std::string::npos) return false;
     return std::nullopt;
   }
-
- private:
-  NftClassifierOptions options_;
 };
 
 }  // namespace
 
-std::unique_ptr<Classifier> make_nft_classifier(NftClassifierOptions options) {
-  return std::make_unique<NftClassifier>(options);
+std::unique_ptr<Classifier> make_nft_classifier() {
+  return std::make_unique<NftClassifier>();
 }
 
 std::string run_nft_transaction(std::string_view nft_text) {

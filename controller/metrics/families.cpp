@@ -177,6 +177,12 @@ void add_daemon(Families& f, const snapshot::Daemon& d) {
       .add({}, as_double(d.nftables_errors));
   f.counter("lifeline_conntrack_errors_total", "Conntrack flushes that failed")
       .add({}, as_double(d.conntrack_errors));
+  f.counter("lifeline_conntrack_walks_total",
+            "Walks of the kernel's conntrack table (one per flush, however many classes moved)")
+      .add({}, as_double(d.conntrack_walks));
+  f.counter("lifeline_conntrack_flows_flushed_total",
+            "Conntrack entries of moved classes deleted so their flows re-establish on the new link")
+      .add({}, as_double(d.conntrack_flows_flushed));
   f.counter("lifeline_drift_repairs_total",
             "Periodic reconciles that found the kernel differing from the plan and repaired it")
       .add({}, as_double(d.drift_repairs));

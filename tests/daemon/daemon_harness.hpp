@@ -88,6 +88,8 @@ class FakeActuator : public routing::RouteActuator {
   }
   std::string set_class_route(std::uint32_t table, Family family,
                               const std::optional<routing::RouteSpec>& route) override {
+    // A slow route switch stalls the loop: it is the one effect that stays synchronous.
+    if (const int ms = switch_delay_ms; ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     std::lock_guard lock(mutex_);
     calls_.push_back({Clock::now(), table, family, route});
     return {};
@@ -102,6 +104,7 @@ class FakeActuator : public routing::RouteActuator {
     std::lock_guard lock(mutex_);
     return reconciles_;
   }
+  std::atomic<int> switch_delay_ms{0};
 
  private:
   mutable std::mutex mutex_;
@@ -116,14 +119,24 @@ class FakeClassifier : public classify::Classifier {
     ++applies;
     return {};
   }
-  long flush_flows(std::uint32_t mark) override {
+  Flushed flush_flows(const std::vector<std::uint32_t>& marks) override {
+    // A slow kernel walk (the real one takes ~10 ms per 262 144 buckets, more with entries).
+    if (const int ms = flush_delay_ms; ms > 0) {
+      flushing = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      flushing = false;
+    }
     std::lock_guard lock(mutex);
-    flushed.push_back(mark);
-    return 0;
+    flushed.insert(flushed.end(), marks.begin(), marks.end());
+    flush_calls.push_back(marks);
+    return {0, 0, 1};
   }
   std::atomic<int> applies{0};
+  std::atomic<int> flush_delay_ms{0};
+  std::atomic<bool> flushing{false};
   std::mutex mutex;
   std::vector<std::uint32_t> flushed;
+  std::vector<std::vector<std::uint32_t>> flush_calls;  // one per walk
 };
 
 // Black-holes the fake 5G link, as the nftables fault would the real one.

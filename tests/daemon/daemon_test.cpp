@@ -4,6 +4,8 @@
 // root; the real effects are tested in network namespaces (tests/integration/).
 #include "daemon_harness.hpp"
 
+#include <set>
+
 namespace lifeline::daemon {
 namespace {
 
@@ -53,6 +55,61 @@ TEST(Daemon, ABlackHoleMovesEveryClassInTheSameTurn) {
     return std::find(h.classifier_->flushed.begin(), h.classifier_->flushed.end(),
                      routing::class_mark(0)) != h.classifier_->flushed.end();
   }));
+}
+
+// Moving N classes costs one walk of the conntrack table, not N (the kernel visits every hash
+// bucket per walk: ~8.6 ms each with 262 144 buckets, which starved 40 ms detection).
+TEST(Daemon, OneDecisionFlushesAllTheClassesItMovedWithOneWalk) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0") && h.class_on(1, "wwan0"); }));
+  h.net.blackhole_5g = true;
+  ASSERT_TRUE(h.eventually([&] {
+    std::lock_guard lock(h.classifier_->mutex);
+    return !h.classifier_->flush_calls.empty();
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::lock_guard lock(h.classifier_->mutex);
+  ASSERT_EQ(h.classifier_->flush_calls.size(), 1u);
+  const auto& marks = h.classifier_->flush_calls[0];
+  EXPECT_EQ(std::set<std::uint32_t>(marks.begin(), marks.end()),
+            (std::set<std::uint32_t>{routing::class_mark(0), routing::class_mark(1)}));
+}
+
+// The flush runs off the loop: while a slow one is in progress the daemon goes on probing,
+// and the backup it just moved to stays up.
+TEST(Daemon, ASlowConntrackFlushDoesNotStopTheProbes) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0"); }));
+  h.classifier_->flush_delay_ms = 400;
+  h.net.blackhole_5g = true;
+  ASSERT_TRUE(h.eventually([&] { return h.classifier_->flushing.load(); }));
+  const auto sent = h.net.probes_sent.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(h.classifier_->flushing.load());
+  // Two links at 200 probes/s each: about 40 in 100 ms (none if the loop were flushing).
+  EXPECT_GT(h.net.probes_sent.load(), sent + 20);
+  ASSERT_TRUE(h.eventually([&] { return !h.classifier_->flushing.load(); }));
+  const auto s = h.snapshot();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->links[1].health, "up");
+  EXPECT_TRUE(h.class_on(0, "sat0"));
+}
+
+// The route switch stays synchronous on the loop; when the kernel is slow to answer it, the
+// loop stalls. A stall is never a failure: the links keep their state.
+TEST(Daemon, AStalledLoopTakesNoLinkDown) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0"); }));
+  h.actuator_->switch_delay_ms = 100;  // two classes x two families: the loop stalls 400 ms
+  h.net.blackhole_5g = true;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0") && h.class_on(1, "sat0"); }));
+  h.actuator_->switch_delay_ms = 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto s = h.snapshot();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->links[1].health, "up") << "LEO went down after the stall: " << s->links[1].reason;
+  EXPECT_EQ(s->links[1].downs, 0u);
+  EXPECT_TRUE(h.class_on(0, "sat0"));
 }
 
 TEST(Daemon, FailsBackAfterTheHoldDown) {

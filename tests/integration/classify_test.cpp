@@ -2,8 +2,8 @@
 // namespace: every rendered ruleset passes `nft -c`; apply() installs the table and touches no
 // other; a failing transaction leaves the previous table as it was; forwarded flows get their
 // class's mark in the original direction only (replies, uplink traffic and the router's own
-// traffic stay unmarked); flush_flows(mark) deletes that class's conntrack entries and no
-// others, in both families, with either flush method.
+// traffic stay unmarked); flush_flows(marks) deletes those classes' conntrack entries and no
+// others, in both families, with one walk of the kernel's table.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,18 +21,6 @@
 #include "tests/integration/netns.hpp"
 
 namespace lifeline::classify {
-
-// Names the parameter in test output.
-void PrintTo(FlushMethod method, std::ostream* out) {
-  switch (method) {
-    case FlushMethod::automatic:
-      *out << "automatic";
-      return;
-    case FlushMethod::dump_and_delete:
-      *out << "dump_and_delete";
-      return;
-  }
-}
 
 namespace {
 
@@ -464,17 +452,10 @@ TEST_F(ClassifyTraffic, TrafficRoutedInsideTheBaseIsNotClassified) {
   EXPECT_EQ(mark_of(to_uplink, Family::v4), kC2);
 }
 
-class ClassifyFlush : public ClassifyTraffic, public ::testing::WithParamInterface<FlushMethod> {};
-
-TEST_P(ClassifyFlush, DeletesExactlyThatClassInBothFamilies) {
+TEST_F(ClassifyTraffic, FlushDeletesExactlyThoseClassesInBothFamiliesWithOneWalk) {
   LIFELINE_ENTER_PRIVATE_NETNS();
   ASSERT_NO_FATAL_FAILURE(build());
-  const auto classifier = make_nft_classifier({GetParam()});
-  if (GetParam() == FlushMethod::automatic) {
-    // Which path `automatic` takes here; the kernels this project runs on (6.x) filter.
-    RecordProperty("kernel_filters_flush_by_mark",
-                   conntrack::kernel_filters_flush_by_mark() ? "yes" : "no");
-  }
+  const auto classifier = make_nft_classifier();
   std::vector<testing::Fd> flows;
   for (int i = 0; i < 3; ++i) flows.push_back(flow(Family::v4, kEf));
   for (int i = 0; i < 2; ++i) flows.push_back(flow(Family::v6, kEf));
@@ -486,34 +467,38 @@ TEST_P(ClassifyFlush, DeletesExactlyThatClassInBothFamilies) {
   ASSERT_EQ(testing::count_marked(table, kIsr), 3U);
   ASSERT_EQ(testing::count_marked(table, 0), 2U);
   // Our own dump agrees with the kernel's /proc view.
-  EXPECT_EQ(conntrack::dump(kC2).flows.size(), 5U);
+  EXPECT_EQ(conntrack::dump(conntrack::MarkFilter{kC2}).flows.size(), 5U);
+  EXPECT_EQ(conntrack::dump(conntrack::MarkFilter{routing::kMarkBase, routing::kMarkMask}).flows.size(), 8U);
   EXPECT_EQ(conntrack::dump().flows.size(), table.size());
 
-  EXPECT_EQ(classifier->flush_flows(kC2), 5);
+  auto r = classifier->flush_flows({kC2});
+  EXPECT_EQ(r.error, 0);
+  EXPECT_EQ(r.deleted, 5U);
+  EXPECT_EQ(r.walks, 1U);
   table = testing::conntrack_table();
   EXPECT_EQ(testing::count_marked(table, kC2), 0U);
   EXPECT_EQ(testing::count_marked(table, kIsr), 3U);
   EXPECT_EQ(testing::count_marked(table, 0), 2U);
 
-  // Nothing left with that mark: nothing to do.
-  EXPECT_EQ(classifier->flush_flows(kC2), 0);
+  // Nothing left with that mark: nothing to do (still one walk to find out).
+  r = classifier->flush_flows({kC2});
+  EXPECT_EQ(r.error, 0);
+  EXPECT_EQ(r.deleted, 0U);
 
   // The next packet of a flushed flow is a new connection, classified again.
   ASSERT_TRUE(exchange(flows[0], Family::v4));
   EXPECT_EQ(testing::count_marked(testing::conntrack_table(), kC2), 1U);
 
-  EXPECT_EQ(classifier->flush_flows(kIsr), 3);
+  // Two classes at once: one walk, both gone, the unclassified flows untouched.
+  r = classifier->flush_flows({kC2, kIsr});
+  EXPECT_EQ(r.error, 0);
+  EXPECT_EQ(r.deleted, 4U);
+  EXPECT_EQ(r.walks, 1U);
   table = testing::conntrack_table();
   EXPECT_EQ(testing::count_marked(table, kIsr), 0U);
-  EXPECT_EQ(testing::count_marked(table, kC2), 1U);
+  EXPECT_EQ(testing::count_marked(table, kC2), 0U);
   EXPECT_EQ(testing::count_marked(table, 0), 2U);
 }
-
-INSTANTIATE_TEST_SUITE_P(Methods, ClassifyFlush,
-                         ::testing::Values(FlushMethod::automatic, FlushMethod::dump_and_delete),
-                         [](const ::testing::TestParamInfo<FlushMethod>& param_info) {
-                           return ::testing::PrintToString(param_info.param);
-                         });
 
 }  // namespace
 }  // namespace lifeline::classify

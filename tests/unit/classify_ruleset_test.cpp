@@ -269,21 +269,20 @@ TEST(ClassifyRuleset, IsDeterministic) {
 }
 
 TEST(ClassifyConntrack, FlushRefusesMarksThatAreNotLifelines) {
-  // Checked before any socket is opened: mark 0 would be every unclassified flow.
+  // Checked before any socket is opened: mark 0 would be every unclassified flow. One bad
+  // mark among good ones refuses the whole request (nothing is deleted).
   const auto classifier = make_nft_classifier();
-  EXPECT_EQ(classifier->flush_flows(0), -EINVAL);
-  EXPECT_EQ(classifier->flush_flows(0x12340001), -EINVAL);
-  EXPECT_EQ(classifier->flush_flows(routing::kMarkBase), -EINVAL);
-}
-
-TEST(ClassifyConntrack, KnowsWhichKernelsFilterAFlushByMark) {
-  EXPECT_TRUE(conntrack::kernel_filters_flush_by_mark("6.18.44-fc-v657"));
-  EXPECT_TRUE(conntrack::kernel_filters_flush_by_mark("6.1.0-18-amd64"));
-  EXPECT_TRUE(conntrack::kernel_filters_flush_by_mark("5.10.0"));
-  EXPECT_FALSE(conntrack::kernel_filters_flush_by_mark("4.4.302"));
-  EXPECT_FALSE(conntrack::kernel_filters_flush_by_mark("3.10.0-1160.el7.x86_64"));
-  EXPECT_FALSE(conntrack::kernel_filters_flush_by_mark(""));
-  EXPECT_FALSE(conntrack::kernel_filters_flush_by_mark("garbage"));
+  for (const std::vector<std::uint32_t>& marks :
+       {std::vector<std::uint32_t>{0}, {0x12340001}, {routing::kMarkBase},
+        {routing::class_mark(0), 0x12340001}}) {
+    const auto r = classifier->flush_flows(marks);
+    EXPECT_EQ(r.error, -EINVAL);
+    EXPECT_EQ(r.walks, 0U);
+  }
+  // And the conntrack layer itself refuses a mark outside the range it is given.
+  const auto r = conntrack::delete_by_marks({0x12340001}, {routing::kMarkBase, routing::kMarkMask});
+  EXPECT_EQ(r.error, -EINVAL);
+  EXPECT_EQ(r.walks, 0U);
 }
 
 }  // namespace
