@@ -1098,6 +1098,7 @@ struct Daemon::Impl : api::DaemonApi {
         auto& current = installed[c][family == Family::v4 ? 0 : 1];
         if (current.known && current.route == route) continue;
         const auto error = effects.routes->set_class_route(routing::class_table(c), family, route);
+        ++route_writes;
         current = {error.empty(), route};
         if (!error.empty()) {
           failed = true;  // unknown now: the repair reconcile will set it
@@ -1205,9 +1206,37 @@ struct Daemon::Impl : api::DaemonApi {
   }
 
   // ---- reconcile (drift repair) --------------------------------------------------------
+  // The kernel is read on the worker (a dump walks every routing table: hundreds of ms with
+  // full tables), then the plan is made and written here, against what is wanted now. A
+  // class switch between the read and its result makes the read stale: it is read again.
   void reconcile(const char* why) {
+    if (reading_kernel) {
+      reconcile_again = why;  // once the read in flight is back
+      return;
+    }
+    reading_kernel = true;
+    const std::uint64_t writes = route_writes;
+    routing::RouteActuator* routes = effects.routes.get();
+    worker.run(
+        to_loop, [routes] { return std::shared_ptr<routing::KernelView>(routes->read_kernel()); },
+        [this, why, writes](std::shared_ptr<routing::KernelView> view) {
+          reading_kernel = false;
+          const char* again = std::exchange(reconcile_again, nullptr);
+          if (stopping) return;
+          if (writes != route_writes) {
+            ++stale_kernel_reads;
+            reconcile(why);
+            return;
+          }
+          reconcile_against(why, *view);
+          if (again != nullptr) reconcile(again);
+        });
+  }
+
+  void reconcile_against(const char* why, const routing::KernelView& view) {
     const auto desired = routing::plan_routing(config, applied);
-    const auto report = effects.routes->reconcile(desired);
+    const auto report = effects.routes->reconcile(desired, view);
+    ++route_writes;
     report_reconcile(why, report);
     if (!report.errors.empty()) {
       forget_installed();
@@ -1251,13 +1280,32 @@ struct Daemon::Impl : api::DaemonApi {
   // Without `table inet lifeline` no traffic is classified and every class follows the main
   // routes (C2 included): a firewall reload that flushed the ruleset must not go unnoticed.
   void repair_classification() {
-    if (effects.classifier->installed() != false) return;
-    ++drift_repairs;
-    log::warning("table inet lifeline was gone (a flushed ruleset?); installing it again");
-    if (auto error = effects.classifier->apply(config); !error.empty()) {
-      ++nftables_errors;
-      log::error("cannot install the nftables classification again: " + error);
-    }
+    // Both the check (`nft list`) and the repair are nftables transactions: the worker's. A
+    // reload in flight installs its own table; a repair now could only race with it.
+    if (reloading) return;
+    classify::Classifier* classifier = effects.classifier.get();
+    struct Repair {
+      bool needed = false;
+      std::string error;
+    };
+    worker.run(
+        to_loop,
+        [classifier, wanted = config]() {
+          Repair r;
+          if (classifier->installed() != false) return r;
+          r.needed = true;
+          r.error = classifier->apply(wanted);
+          return r;
+        },
+        [this](Repair r) {
+          if (!r.needed) return;
+          ++drift_repairs;
+          log::warning("table inet lifeline was gone (a flushed ruleset?); installing it again");
+          if (!r.error.empty()) {
+            ++nftables_errors;
+            log::error("cannot install the nftables classification again: " + r.error);
+          }
+        });
   }
 
   void schedule_repair() {
@@ -2080,6 +2128,13 @@ struct Daemon::Impl : api::DaemonApi {
   static constexpr int kIncidentsPerSecond = 50;  // per claimed reporter
   std::map<std::string, std::pair<TimePoint, int>> incident_budget;  // keyed by allowed names only
   std::uint64_t radio_ids = 0;
+  // Reconcile: a kernel read in flight on the worker, one asked for meanwhile, and how many
+  // route writes there were (a read older than the last write is stale).
+  bool reading_kernel = false;
+  const char* reconcile_again = nullptr;
+  std::uint64_t route_writes = 0;
+  std::uint64_t stale_kernel_reads = 0;
+  bool reloading = false;  // a reload's slow half runs on the worker
   // Last, so they go first: the worker finishes its queue (its jobs use the effects above)
   // before anything else is destroyed.
   Worker worker{"lifelined-work"};

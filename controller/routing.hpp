@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +83,15 @@ struct ReconcileReport {
   std::vector<std::string> errors;  // one line per failed netlink operation
 };
 
+// The kernel's rules and routes as RouteActuator::read_kernel() found them, for a later
+// reconcile(desired, view). Opaque: each actuator keeps what it needs. `error` is set (and
+// nothing else is) when the read failed.
+class KernelView {
+ public:
+  virtual ~KernelView() = default;
+  std::string error;
+};
+
 // Makes the kernel hold lifelined's routing state. Implementations own only objects marked
 // with kRouteProtocol; they never change or delete anything else.
 class RouteActuator {
@@ -90,6 +100,14 @@ class RouteActuator {
   // Dumps the kernel's rules and routes, then adds what is missing, replaces what differs
   // and deletes lifelined's own objects that are not in `desired`.
   virtual ReconcileReport reconcile(const RoutingState& desired) = 0;
+  // The same in two halves, so that the slow half can run elsewhere: read_kernel() dumps
+  // the rules and routes of every table (with a full routing table that takes hundreds of
+  // milliseconds; the daemon calls it on its worker thread, and it may run there while the
+  // owner makes the other calls: it has a socket of its own), then reconcile(desired, view)
+  // plans against that view and writes (the owner's thread). A view read before a
+  // set_class_route() is stale: read again rather than use it.
+  virtual std::unique_ptr<KernelView> read_kernel() = 0;
+  virtual ReconcileReport reconcile(const RoutingState& desired, const KernelView& view) = 0;
   // The failover fast path: one RTM_NEWROUTE with NLM_F_REPLACE (atomic, no window
   // without a route), or one RTM_DELROUTE when `route` is nullopt for that table/family.
   // Returns an error message, or empty on success.

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <span>
 #include <vector>
@@ -186,20 +187,55 @@ class RtnlSocket {
 
 }  // namespace
 
+struct NetlinkKernelView final : routing::KernelView {
+  KernelState kernel;
+};
+
 class NetlinkRouteActuator::Impl {
  public:
-  explicit Impl(NetlinkOptions options) : socket_(options.timeout) { socket_.open(); }
+  explicit Impl(NetlinkOptions options) : socket_(options.timeout), reader_(options.timeout) {
+    socket_.open();
+  }
 
   routing::ReconcileReport reconcile(const routing::RoutingState& desired) {
-    routing::ReconcileReport report;
-    auto state = read_kernel_state();
+    auto state = read_kernel_state(socket_);
     if (!state.outcome.ok()) {
       fail(state.outcome);
+      routing::ReconcileReport report;
       report.errors.push_back("cannot read the kernel's rules and routes (nothing changed): " +
                               state.outcome.text());
       return report;
     }
-    const ChangePlan plan = plan_changes(state.kernel, desired);
+    return apply(desired, state.kernel);
+  }
+
+  std::unique_ptr<routing::KernelView> read_kernel() {
+    std::lock_guard lock(reader_mutex_);
+    auto view = std::make_unique<NetlinkKernelView>();
+    auto state = read_kernel_state(reader_);
+    if (!state.outcome.ok()) {
+      fail(state.outcome);
+      view->error = "cannot read the kernel's rules and routes (nothing changed): " + state.outcome.text();
+      return view;
+    }
+    view->kernel = std::move(state.kernel);
+    return view;
+  }
+
+  routing::ReconcileReport reconcile(const routing::RoutingState& desired, const routing::KernelView& view) {
+    if (!view.error.empty()) {
+      routing::ReconcileReport report;
+      report.errors.push_back(view.error);
+      return report;
+    }
+    const auto* ours = dynamic_cast<const NetlinkKernelView*>(&view);
+    assert(ours != nullptr);  // only ever one of our own read_kernel()
+    return apply(desired, ours->kernel);
+  }
+
+  routing::ReconcileReport apply(const routing::RoutingState& desired, const KernelState& kernel) {
+    routing::ReconcileReport report;
+    const ChangePlan plan = plan_changes(kernel, desired);
     foreign_slots_ = std::set<Slot>(plan.foreign_slots.begin(), plan.foreign_slots.end());
     for (const auto& conflict : plan.conflicts) {
       count_error();
@@ -275,7 +311,7 @@ class NetlinkRouteActuator::Impl {
   }
 
   std::optional<routing::RoutingState> dump_own() {
-    auto state = read_kernel_state();
+    auto state = read_kernel_state(socket_);
     if (!state.outcome.ok()) {
       fail(state.outcome);
       return std::nullopt;
@@ -284,8 +320,8 @@ class NetlinkRouteActuator::Impl {
   }
 
   NetlinkStats stats() const {
-    return {requests_.load(std::memory_order_relaxed), errors_.load(std::memory_order_relaxed),
-            timeouts_.load(std::memory_order_relaxed)};
+    return {requests_.load(std::memory_order_relaxed) + reader_requests_.load(std::memory_order_relaxed),
+            errors_.load(std::memory_order_relaxed), timeouts_.load(std::memory_order_relaxed)};
   }
 
  private:
@@ -296,7 +332,7 @@ class NetlinkRouteActuator::Impl {
 
   // Rules and routes of both families, all tables. A dump the kernel flags as interrupted
   // (the state changed under it) may miss objects, so it is taken again.
-  StateRead read_kernel_state() {
+  StateRead read_kernel_state(RtnlSocket& socket) {
     StateRead read;
     for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
       read = {};
@@ -304,7 +340,7 @@ class NetlinkRouteActuator::Impl {
       for (const Family family : {Family::v4, Family::v6}) {
         bool interrupted = false;
         read.outcome = dump(
-            encode_rule_dump(family, socket_.next_seq()),
+            socket, encode_rule_dump(family, socket.next_seq()),
             [&](auto part) {
               if (auto rule = decode_rule(part)) read.kernel.rules.push_back(std::move(*rule));
             },
@@ -312,7 +348,7 @@ class NetlinkRouteActuator::Impl {
         if (!read.outcome.ok()) return read;
         any_interrupted |= interrupted;
         read.outcome = dump(
-            encode_route_dump(family, socket_.next_seq()),
+            socket, encode_route_dump(family, socket.next_seq()),
             [&](auto part) {
               if (auto route = decode_route(part)) read.kernel.routes.push_back(std::move(*route));
             },
@@ -377,11 +413,11 @@ class NetlinkRouteActuator::Impl {
     return outcome;
   }
 
-  Outcome dump(const Bytes& request,
+  Outcome dump(RtnlSocket& socket, const Bytes& request,
                const std::function<void(std::span<const std::uint8_t>)>& on_part,
                bool& interrupted) {
-    Outcome outcome = socket_.dump(request, on_part, interrupted);
-    requests_.store(socket_.requests(), std::memory_order_relaxed);
+    Outcome outcome = socket.dump(request, on_part, interrupted);
+    (&socket == &reader_ ? reader_requests_ : requests_).store(socket.requests(), std::memory_order_relaxed);
     return outcome;
   }
 
@@ -392,8 +428,12 @@ class NetlinkRouteActuator::Impl {
   void count_error() { errors_.fetch_add(1, std::memory_order_relaxed); }
 
   RtnlSocket socket_;
+  // read_kernel()'s own socket (another thread), one reader at a time.
+  std::mutex reader_mutex_;
+  RtnlSocket reader_;
   std::set<Slot> foreign_slots_;
   std::atomic<std::uint64_t> requests_{0};
+  std::atomic<std::uint64_t> reader_requests_{0};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> timeouts_{0};
 };
@@ -409,6 +449,15 @@ routing::ReconcileReport NetlinkRouteActuator::reconcile(const routing::RoutingS
 std::string NetlinkRouteActuator::set_class_route(std::uint32_t table, Family family,
                                                   const std::optional<routing::RouteSpec>& route) {
   return impl_->set_class_route(table, family, route);
+}
+
+std::unique_ptr<routing::KernelView> NetlinkRouteActuator::read_kernel() {
+  return impl_->read_kernel();
+}
+
+routing::ReconcileReport NetlinkRouteActuator::reconcile(const routing::RoutingState& desired,
+                                                         const routing::KernelView& view) {
+  return impl_->reconcile(desired, view);
 }
 
 std::optional<routing::RoutingState> NetlinkRouteActuator::dump_own() {

@@ -2,7 +2,7 @@
 // each request acknowledged (sequence numbers, NLM_F_ACK, extended ACK messages) within a
 // deadline, so a lost answer can never block the daemon. Kernel and socket errors are
 // reported and counted, never thrown. Not thread-safe: one owner (the controller loop) calls
-// it; stats() may be read from any thread.
+// it, except read_kernel() (its own socket: the daemon's worker thread) and stats() (any).
 #pragma once
 
 #include <chrono>
@@ -36,6 +36,10 @@ class NetlinkRouteActuator final : public routing::RouteActuator {
   NetlinkRouteActuator& operator=(const NetlinkRouteActuator&) = delete;
 
   routing::ReconcileReport reconcile(const routing::RoutingState& desired) override;
+  // Thread-safe against the other calls (a socket of its own); one reader at a time.
+  std::unique_ptr<routing::KernelView> read_kernel() override;
+  routing::ReconcileReport reconcile(const routing::RoutingState& desired,
+                                     const routing::KernelView& view) override;
   std::string set_class_route(std::uint32_t table, Family family,
                               const std::optional<routing::RouteSpec>& route) override;
   std::optional<routing::RoutingState> dump_own() override;

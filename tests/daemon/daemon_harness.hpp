@@ -94,6 +94,12 @@ class FakeActuator : public routing::RouteActuator {
     calls_.push_back({Clock::now(), table, family, route});
     return {};
   }
+  std::unique_ptr<routing::KernelView> read_kernel() override {
+    return std::make_unique<routing::KernelView>();
+  }
+  routing::ReconcileReport reconcile(const routing::RoutingState& desired, const routing::KernelView&) override {
+    return reconcile(desired);
+  }
   std::optional<routing::RoutingState> dump_own() override { return existing_; }
 
   std::vector<RouteCall> calls() const {
