@@ -233,7 +233,27 @@ std::optional<Fault> parse_fault(const std::string& text, std::string& error) {
   return std::nullopt;
 }
 
-json dispatch(DaemonApi& api, const json& req, const ops::Peer& peer) {
+std::string to_text(const json& reply) {
+  return reply.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Turns a later answer into its reply text with `to_json`, never throwing.
+template <typename T, typename F>
+Then<T> later(const std::function<void(json)>& reply, F to_json) {
+  return [reply, to_json](Result<T> r) {
+    json out;
+    try {
+      out = answer(std::move(r), to_json);
+    } catch (const std::exception& e) {
+      out = reply_error("failed", std::string("internal error: ") + e.what());
+    }
+    reply(std::move(out));
+  };
+}
+
+// The reply of a command answered at once; nullopt for one that answers through `reply`.
+std::optional<json> dispatch(DaemonApi& api, const json& req, const ops::Peer& peer,
+                             const std::function<void(json)>& reply) {
   Fields f{req, std::nullopt};
   const auto command = f.text("command");
   Actor by{f.text("user", false), peer};
@@ -296,14 +316,15 @@ json dispatch(DaemonApi& api, const json& req, const ops::Peer& peer) {
       q.limit = 100;
     }
     if (f.error) return reply_error(f.error->code, f.error->message);
-    return answer(api.history(q), [](std::vector<std::string> rows) {
-      json events = json::array();
-      for (const auto& row : rows) {
-        auto parsed = json::parse(row, nullptr, false);
-        events.push_back(parsed.is_discarded() ? json(row) : std::move(parsed));
-      }
-      return json{{"events", std::move(events)}};
-    });
+    api.history(q, later<std::vector<std::string>>(reply, [](std::vector<std::string> rows) {
+                  json events = json::array();
+                  for (const auto& row : rows) {
+                    auto parsed = json::parse(row, nullptr, false);
+                    events.push_back(parsed.is_discarded() ? json(row) : std::move(parsed));
+                  }
+                  return json{{"events", std::move(events)}};
+                }));
+    return std::nullopt;
   }
   if (command == "pin") {
     const auto cls = f.text("class");
@@ -341,9 +362,10 @@ json dispatch(DaemonApi& api, const json& req, const ops::Peer& peer) {
     });
   }
   if (command == "reload") {
-    return answer(api.reload(by), [](const ReloadInfo& r) {
-      return json{{"reloaded", true}, {"links", r.links}, {"classes", r.classes}};
-    });
+    api.reload(by, later<ReloadInfo>(reply, [](const ReloadInfo& r) {
+                 return json{{"reloaded", true}, {"links", r.links}, {"classes", r.classes}};
+               }));
+    return std::nullopt;
   }
   if (command == "drill.start") {
     const auto link = f.text("link");
@@ -353,7 +375,9 @@ json dispatch(DaemonApi& api, const json& req, const ops::Peer& peer) {
     std::string error;
     const auto fault = parse_fault(fault_text, error);
     if (!fault) return reply_error("invalid_argument", "fault: " + error);
-    return answer(api.drill_start(link, *fault, *hold, by), [](const snapshot::Drill& d) { return drill_json(d); });
+    api.drill_start(link, *fault, *hold, by,
+                    later<snapshot::Drill>(reply, [](const snapshot::Drill& d) { return drill_json(d); }));
+    return std::nullopt;
   }
   if (command == "drill.status") {
     const auto d = api.drill_status();
@@ -368,10 +392,11 @@ json dispatch(DaemonApi& api, const json& req, const ops::Peer& peer) {
   if (command == "drill.report") {
     const auto id = f.text("id", false);
     if (f.error) return reply_error(f.error->code, f.error->message);
-    return answer(api.drill_report(id), [](const std::string& report) {
-      auto parsed = json::parse(report, nullptr, false);
-      return parsed.is_discarded() ? json{{"raw", report}} : parsed;
-    });
+    api.drill_report(id, later<std::string>(reply, [](const std::string& report) {
+                       auto parsed = json::parse(report, nullptr, false);
+                       return parsed.is_discarded() ? json{{"raw", report}} : parsed;
+                     }));
+    return std::nullopt;
   }
   return reply_error("unknown_command",
                      "'" + command + "' is not a command; use status, links, classes, explain, history, "
@@ -381,26 +406,27 @@ json dispatch(DaemonApi& api, const json& req, const ops::Peer& peer) {
 
 }  // namespace
 
-std::string handle_request(DaemonApi& api, const std::string& request, const ops::Peer& peer) {
-  json reply;
+void handle_request(DaemonApi& api, const std::string& request, const ops::Peer& peer,
+                    std::function<void(std::string)> reply) {
+  std::optional<json> now;
   try {
     const auto req = json::parse(request, nullptr, false);
     if (req.is_discarded()) {
-      reply = reply_error("bad_request", "the request is not JSON");
+      now = reply_error("bad_request", "the request is not JSON");
     } else if (!req.is_object()) {
-      reply = reply_error("bad_request", "the request must be a JSON object");
+      now = reply_error("bad_request", "the request must be a JSON object");
     } else if (!req.contains("version") || !req["version"].is_number_integer()) {
-      reply = reply_error("bad_request", "'version' is required (1)");
+      now = reply_error("bad_request", "'version' is required (1)");
     } else if (req["version"].get<long long>() != kVersion) {
-      reply = reply_error("unsupported_version", "this daemon speaks version 1");
+      now = reply_error("unsupported_version", "this daemon speaks version 1");
     } else {
-      reply = dispatch(api, req, peer);
+      now = dispatch(api, req, peer, [reply](json later) { reply(to_text(later)); });
     }
   } catch (const std::exception& e) {
     // nlohmann throws on type errors inside dispatch; a request must never take the daemon down.
-    reply = reply_error("bad_request", e.what());
+    now = reply_error("bad_request", e.what());
   }
-  return reply.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (now) reply(to_text(*now));
 }
 
 }  // namespace lifeline::api

@@ -21,6 +21,7 @@
 #include "controller/daemon_api.hpp"
 #include "controller/event_json.hpp"
 #include "controller/flow_flusher.hpp"
+#include "controller/journal_thread.hpp"
 #include "controller/log.hpp"
 #include "controller/trust_files.hpp"
 #include "controller/worker.hpp"
@@ -751,17 +752,17 @@ struct Daemon::Impl : api::DaemonApi {
   // told "drained until 14:05" must not find the link back in use at 13:10 because the daemon
   // restarted. The journal has them, committed before the operator got the answer.
   void restore_standing_orders(TimePoint t) {
-    if (!effects.journal) return;
+    if (!journal) return;
     ops::HistoryQuery query;
     query.kind = "operator";
     query.limit = 10000;
-    std::vector<std::string> rows;
-    try {
-      rows = effects.journal->history(query);
-    } catch (const std::exception& e) {
-      log::warning(std::string("cannot read the pins and drains in force from the journal: ") + e.what());
+    // Before the loop runs: waiting for the journal here delays the start, nothing else.
+    auto read = journal->history_now(query);
+    if (!read.value) {
+      log::warning("cannot read the pins and drains in force from the journal: " + read.error);
       return;
     }
+    const std::vector<std::string> rows = std::move(*read.value);
     const SystemTime wall_now = wall(t);
     for (const auto& order : events::standing_orders(rows, wall_now)) {
       const TimePoint until = t + std::chrono::duration_cast<Duration>(order.until - wall_now);
@@ -803,9 +804,14 @@ struct Daemon::Impl : api::DaemonApi {
     try {
       if (effects.event_stream) publisher = effects.event_stream(io);
       if (effects.control) {
-        operations.push_back(effects.control(io, [this](const std::string& request, const ops::Peer& peer) {
-          return api::handle_request(*this, request, peer);
-        }));
+        operations.push_back(effects.control(
+            io,
+            [this](const std::string& request, const ops::Peer& peer, std::function<void(std::string)> reply) {
+              answer_control(request, peer, std::move(reply));
+            },
+            [this](std::function<std::string()> work, std::function<void(std::string)> then) {
+              worker.run(to_loop, std::move(work), std::move(then));
+            }));
       }
       if (effects.metrics) {
         operations.push_back(effects.metrics([this] { return snapshot_from_any_thread(std::chrono::seconds(2)); }));
@@ -1335,53 +1341,90 @@ struct Daemon::Impl : api::DaemonApi {
   }
 
   // ---- reload --------------------------------------------------------------------------
-  // Returns the errors that made it refuse the new config (empty: applied).
-  std::vector<std::string> reload() {
+  // Reading and checking the files and installing the new classification (an nftables
+  // transaction) run on the worker; the loop goes on probing and only swaps the state in once
+  // that is done. `done` gets the errors that made it refuse the new config (empty: applied).
+  // A reload asked for while one runs is done after it (the file may have changed again).
+  using ReloadDone = std::function<void(std::vector<std::string>)>;
+
+  struct PreparedReload {
+    std::optional<config::Config> next;
+    std::vector<std::string> errors;
+    bool nftables_refused = false;
+  };
+
+  void reload(ReloadDone done = {}) {
+    if (reloading) {
+      reload_waiters.push_back(std::move(done));
+      return;
+    }
+    reloading = true;
     notify("RELOADING=1\nMONOTONIC_USEC=" +
            std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now().time_since_epoch())
                               .count()));
     if (drill && drill->state == "running") abort_drill("the configuration was reloaded");
-    std::vector<std::string> errors;
-    const bool ok = try_reload(errors);
-    last_reload = std::chrono::system_clock::now();
-    last_reload_ok = ok;
-    if (ok) {
-      ++reloads_ok;
-      config_loaded = *last_reload;
-    } else {
-      ++reloads_failed;
-    }
-    emit(events::reload(config.node, ok, errors, config.links.size(), config.classes.size(), *last_reload));
-    notify("READY=1");
-    return errors;
+    log::notice("reloading " + options.config_path);
+    classify::Classifier* classifier = effects.classifier.get();
+    worker.run(
+        to_loop,
+        [classifier, path = options.config_path] {
+          auto p = std::make_shared<PreparedReload>();
+          auto loaded = config::load_config_file(path);
+          if (!loaded.ok()) {
+            for (const auto& e : loaded.errors) p->errors.push_back(e.to_string());
+            return p;
+          }
+          if (auto problems = check_keys(*loaded.config); !problems.empty()) {
+            p->errors = std::move(problems);
+            return p;
+          }
+          if (auto error = classifier->apply(*loaded.config); !error.empty()) {
+            p->nftables_refused = true;
+            p->errors.push_back("nftables refused the classification: " + error);
+            return p;
+          }
+          p->next = std::move(*loaded.config);
+          return p;
+        },
+        [this, done = std::move(done)](std::shared_ptr<PreparedReload> p) {
+          if (stopping) return;
+          std::vector<std::string> errors = std::move(p->errors);
+          bool ok = false;
+          if (p->next) {
+            ok = try_reload(std::move(*p->next), errors);
+          } else {
+            if (p->nftables_refused) ++nftables_errors;
+            for (const auto& e : errors) log::error(e);
+            log::error("reload rejected: " + std::to_string(errors.size()) +
+                       (errors.size() == 1 ? " error" : " errors") + "; the running configuration stays in force");
+          }
+          last_reload = std::chrono::system_clock::now();
+          last_reload_ok = ok;
+          if (ok) {
+            ++reloads_ok;
+            config_loaded = *last_reload;
+          } else {
+            ++reloads_failed;
+          }
+          emit(events::reload(config.node, ok, errors, config.links.size(), config.classes.size(), *last_reload));
+          notify("READY=1");
+          reloading = false;
+          if (done) done(errors);
+          if (!reload_waiters.empty()) {
+            auto waiters = std::move(reload_waiters);
+            reload_waiters.clear();
+            reload([waiters = std::move(waiters)](std::vector<std::string> e) {
+              for (const auto& w : waiters) {
+                if (w) w(e);
+              }
+            });
+          }
+        });
   }
 
-  bool try_reload(std::vector<std::string>& errors) {
-    log::notice("reloading " + options.config_path);
-    auto loaded = config::load_config_file(options.config_path);
-    if (!loaded.ok()) {
-      for (const auto& e : loaded.errors) {
-        log::error(e.to_string());
-        errors.push_back(e.to_string());
-      }
-      log::error("reload rejected: " + std::to_string(loaded.errors.size()) +
-                 " errors; the running configuration stays in force");
-      return false;
-    }
-    config::Config next = std::move(*loaded.config);
-    if (auto problems = check_keys(next); !problems.empty()) {
-      for (const auto& p : problems) log::error(p);
-      errors = problems;
-      log::error("reload rejected; the running configuration stays in force");
-      return false;
-    }
-    if (auto error = effects.classifier->apply(next); !error.empty()) {
-      ++nftables_errors;
-      log::error("reload rejected: nftables refused the classification: " + error);
-      errors.push_back("nftables refused the classification: " + error);
-      return false;
-    }
+  // The loop's half of a reload: `next` is read, checked and its classification installed.
+  bool try_reload(config::Config next, std::vector<std::string>& errors) {
     const TimePoint at = now();
     auto next_model = std::make_unique<policy::PolicyModel>(policy::PolicyModel::compile(next));
 
@@ -1417,7 +1460,7 @@ struct Daemon::Impl : api::DaemonApi {
     } catch (const std::exception& e) {
       log::error(std::string("reload rejected: ") + e.what());
       errors.push_back(e.what());
-      effects.classifier->apply(config);  // back to the running classification
+      restore_classification();
       return false;
     }
     std::vector<std::unique_ptr<Link>> next_links(next.links.size());
@@ -1548,10 +1591,35 @@ struct Daemon::Impl : api::DaemonApi {
     return true;
   }
 
+  // Back to the running classification after a reload that installed the new one and then
+  // failed: on the worker, in order after that install.
+  void restore_classification() {
+    classify::Classifier* classifier = effects.classifier.get();
+    worker.submit([classifier, running = config] {
+      if (auto error = classifier->apply(running); !error.empty()) {
+        log::error("cannot put the running classification back after a refused reload: " + error);
+      }
+    });
+  }
+
   // ---- events and the journal -----------------------------------------------------------
   void emit(const ops::Event& event) {
-    if (effects.journal) effects.journal->publish(event);
+    if (journal) journal->publish(event);  // queued: committed on the journal's thread
     if (publisher) publisher->publish(event);
+  }
+
+  // One control request. An action that wrote to the journal is answered only once that is
+  // committed (an operator told "drained" finds the drain in the journal after a crash), but
+  // the loop does not wait for the disk meanwhile.
+  void answer_control(const std::string& request, const ops::Peer& peer, std::function<void(std::string)> reply) {
+    const std::uint64_t writes_before = journal ? journal->writes_queued() : 0;
+    api::handle_request(*this, request, peer, [this, writes_before, reply = std::move(reply)](std::string text) {
+      if (journal && journal->writes_queued() != writes_before) {
+        journal->after_writes([reply, text = std::move(text)] { reply(text); });
+      } else {
+        reply(std::move(text));
+      }
+    });
   }
 
   // A link change is published once the class routes it causes are replaced: the journal's
@@ -1564,8 +1632,8 @@ struct Daemon::Impl : api::DaemonApi {
   }
 
   void arm_retention() {
-    if (!effects.journal) return;
-    effects.journal->apply_retention(std::chrono::system_clock::now());
+    if (!journal) return;
+    journal->apply_retention(std::chrono::system_clock::now());
     retention_timer.expires_after(options.retention_interval);
     retention_timer.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) arm_retention();
@@ -1721,8 +1789,8 @@ struct Daemon::Impl : api::DaemonApi {
       s.last_drill_report = std::move(out);
     }
     if (config.incidents) s.incidents = incident_stats;
-    if (effects.journal) {
-      s.journal = snapshot::Journal{config.journal.path, effects.journal->rows(), effects.journal->errors()};
+    if (journal) {
+      s.journal = snapshot::Journal{config.journal.path, journal->rows(), journal->errors()};
     }
     s.drills_passed = drill_outcomes[0];
     s.drills_failed = drill_outcomes[1];
@@ -1833,25 +1901,25 @@ struct Daemon::Impl : api::DaemonApi {
     return was;
   }
 
-  api::Result<api::ReloadInfo> reload(const api::Actor& by) override {
+  void reload(const api::Actor& by, api::Then<api::ReloadInfo> then) override {
     emit(events::operator_action(config.node, "reload", "", "", std::nullopt, "", by,
                                  std::chrono::system_clock::now()));
-    const auto errors = reload();
-    if (!errors.empty()) {
-      std::string message = "the new configuration was refused; the running one stays in force:";
-      for (const auto& e : errors) message += "\n" + e;
-      return api::Error{"failed", message};
-    }
-    return api::ReloadInfo{config.links.size(), config.classes.size()};
+    reload([this, then = std::move(then)](std::vector<std::string> errors) {
+      if (!errors.empty()) {
+        std::string message = "the new configuration was refused; the running one stays in force:";
+        for (const auto& e : errors) message += "\n" + e;
+        return then(api::Error{"failed", message});
+      }
+      then(api::ReloadInfo{config.links.size(), config.classes.size()});
+    });
   }
 
-  api::Result<std::vector<std::string>> history(const ops::HistoryQuery& query) override {
-    if (!effects.journal) return api::Error{"journal_unavailable", "this daemon runs without a journal"};
-    try {
-      return effects.journal->history(query);
-    } catch (const std::exception& e) {
-      return api::Error{"journal_unavailable", std::string("the journal cannot be read: ") + e.what()};
-    }
+  void history(const ops::HistoryQuery& query, api::Then<std::vector<std::string>> then) override {
+    if (!journal) return then(api::Error{"journal_unavailable", "this daemon runs without a journal"});
+    journal->history(query, [then = std::move(then)](JournalThread::Answer<std::vector<std::string>> a) {
+      if (!a.value) return then(api::Error{"journal_unavailable", "the journal cannot be read: " + a.error});
+      then(std::move(*a.value));
+    });
   }
 
   // ---- drills -------------------------------------------------------------------------------
@@ -1861,8 +1929,48 @@ struct Daemon::Impl : api::DaemonApi {
                            d.abort_reason};
   }
 
-  api::Result<snapshot::Drill> drill_start(const std::string& link, const api::Fault& fault, Duration hold,
-                                           const api::Actor& by) override {
+  void drill_start(const std::string& link, const api::Fault& fault, Duration hold, const api::Actor& by,
+                   api::Then<snapshot::Drill> then) override {
+    auto refused = check_drill_start(link, fault, hold);
+    if (refused) return then(std::move(*refused));
+    auto started = begin_drill(link, fault, hold, by);
+    if (fault.kind == api::FaultKind::simulate) return then(std::move(started));
+    // The nftables fault is a transaction: the worker's. The drill watches from now on; its
+    // clock starts when the fault is in place.
+    drill_starting = true;
+    drills::FaultInjector* faults = effects.faults.get();
+    struct FaultInstalled {
+      std::string failure;
+      TimePoint at{};
+    };
+    worker.run(
+        to_loop,
+        [faults, interface = links[drill->link]->config.interface, percent = fault.loss_percent] {
+          FaultInstalled r{faults->inject(interface, percent), {}};
+          r.at = now();
+          return r;
+        },
+        [this, id = drill->id, then = std::move(then)](FaultInstalled r) {
+          drill_starting = false;
+          if (stopping || !drill || drill->id != id) return;
+          if (!r.failure.empty()) {
+            abort_drill("cannot install the drill's nftables fault: " + r.failure);
+            return then(api::Error{"failed", "cannot install the drill's nftables fault: " + r.failure});
+          }
+          if (drill->state == "running") {
+            drill->started = r.at;
+            drill->started_wall = wall(r.at);
+          }
+          then(drill_snapshot(*drill));
+        });
+  }
+
+  std::optional<std::size_t> config_link(const std::string& name) const {
+    const int l = config.link_index(name);
+    return l < 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(l));
+  }
+
+  std::optional<api::Error> check_drill_start(const std::string& link, const api::Fault& fault, Duration hold) {
     api::Error error;
     const auto l = find_link(link, error);
     if (!l) return error;
@@ -1877,6 +1985,13 @@ struct Daemon::Impl : api::DaemonApi {
     if (fault.kind != api::FaultKind::simulate && !effects.faults) {
       return api::Error{"failed", "this daemon cannot inject faults; use fault simulate"};
     }
+    return std::nullopt;
+  }
+
+  // The drill runs from now: its fault is in place (or simulated from now on).
+  api::Result<snapshot::Drill> begin_drill(const std::string& link, const api::Fault& fault, Duration hold,
+                                           const api::Actor& by) {
+    const auto l = config_link(link);
     const TimePoint t = now();
     auto run = std::make_unique<DrillRun>();
     run->link = *l;
@@ -1905,8 +2020,6 @@ struct Daemon::Impl : api::DaemonApi {
       run->simulated->reason = "drill " + run->id + ": simulated failure";
       inputs[*l].status = run->simulated.get();
       run->link_down = t;
-    } else if (auto failure = effects.faults->inject(links[*l]->config.interface, fault.loss_percent); !failure.empty()) {
-      return api::Error{"failed", "cannot install the drill's nftables fault: " + failure};
     }
     drill = std::move(run);
     drill->timer = std::make_unique<asio::steady_timer>(io);
@@ -1935,17 +2048,16 @@ struct Daemon::Impl : api::DaemonApi {
     return drill_snapshot(*drill);
   }
 
-  api::Result<std::string> drill_report(const std::string& id) override {
-    if (!effects.journal) {
-      if (drill && drill->state != "running" && (id.empty() || id == drill->id)) return last_drill_report;
-      return api::Error{"journal_unavailable", "this daemon runs without a journal"};
+  void drill_report(const std::string& id, api::Then<std::string> then) override {
+    if (!journal) {
+      if (drill && drill->state != "running" && (id.empty() || id == drill->id)) return then(last_drill_report);
+      return then(api::Error{"journal_unavailable", "this daemon runs without a journal"});
     }
-    try {
-      if (auto report = effects.journal->drill_report(id)) return *report;
-    } catch (const std::exception& e) {
-      return api::Error{"journal_unavailable", std::string("the journal cannot be read: ") + e.what()};
-    }
-    return api::Error{"not_found", id.empty() ? "no drill has been run" : "no drill '" + id + "'"};
+    journal->drill_report(id, [id, then = std::move(then)](JournalThread::Answer<std::optional<std::string>> a) {
+      if (!a.value) return then(api::Error{"journal_unavailable", "the journal cannot be read: " + a.error});
+      if (!*a.value) return then(api::Error{"not_found", id.empty() ? "no drill has been run" : "no drill '" + id + "'"});
+      then(std::move(**a.value));
+    });
   }
 
   // The fault ends: remove it, then wait for the classes to come back (or give up).
@@ -1977,10 +2089,19 @@ struct Daemon::Impl : api::DaemonApi {
       if (drill->link < inputs.size()) inputs[drill->link].status = &links[drill->link]->monitor->status();
       drill->simulated.reset();
     } else if (effects.faults) {
-      if (auto error = effects.faults->clear(); !error.empty()) {
-        log::error("drill " + drill->id + ": cannot remove its nftables fault: " + error);
-      }
+      clear_drill_fault(drill->id);
     }
+  }
+
+  // On the worker, in order after the fault's install (even while the daemon stops: the
+  // worker runs its queue out before it ends).
+  void clear_drill_fault(const std::string& id) {
+    drills::FaultInjector* faults = effects.faults.get();
+    worker.submit([faults, id] {
+      if (auto error = faults->clear(); !error.empty()) {
+        log::error("drill " + id + ": cannot remove its nftables fault: " + error);
+      }
+    });
   }
 
   void abort_drill(const std::string& reason) {
@@ -2026,7 +2147,7 @@ struct Daemon::Impl : api::DaemonApi {
     last_drill_report = drills::to_json(r);
     drill_results = r;
     ++drill_outcomes[r.state != "completed" ? 2 : r.passed ? 0 : 1];
-    if (effects.journal) effects.journal->store_drill_report(r.id, r.started, last_drill_report);
+    if (journal) journal->store_drill_report(r.id, r.started, last_drill_report);
     emit(events::drill_step(config.node, r.id, state_name, r.link, r.fault, last_drill_report, wall(t)));
     log::notice("drill " + r.id + " " + state_name + ": " + (r.passed ? "passed" : "did not pass"));
   }
@@ -2135,8 +2256,14 @@ struct Daemon::Impl : api::DaemonApi {
   std::uint64_t route_writes = 0;
   std::uint64_t stale_kernel_reads = 0;
   bool reloading = false;  // a reload's slow half runs on the worker
-  // Last, so they go first: the worker finishes its queue (its jobs use the effects above)
-  // before anything else is destroyed.
+  bool drill_starting = false;  // its fault being installed on the worker
+  std::vector<std::function<void(std::vector<std::string>)>> reload_waiters;  // asked for meanwhile
+  // Last, so they go first: the journal writes its queue out and the worker finishes its own
+  // (their jobs use the effects above) before anything else is destroyed.
+  std::unique_ptr<JournalThread> journal =
+      effects.journal ? std::make_unique<JournalThread>(std::move(effects.journal),
+                                                        [this](std::function<void()> f) { asio::post(io, std::move(f)); })
+                      : nullptr;
   Worker worker{"lifelined-work"};
   Worker::Post to_loop = [this](std::function<void()> f) { asio::post(io, std::move(f)); };
   std::unique_ptr<FlowFlusher> flusher =
@@ -2165,7 +2292,7 @@ std::string Daemon::control(const std::string& request, const ops::Peer& peer,
   auto promise = std::make_shared<std::promise<std::string>>();
   auto future = promise->get_future();
   asio::post(impl_->io, [impl = impl_.get(), promise, request, peer] {
-    promise->set_value(api::handle_request(*impl, request, peer));
+    impl->answer_control(request, peer, [promise](std::string reply) { promise->set_value(std::move(reply)); });
   });
   if (future.wait_for(timeout) != std::future_status::ready) {
     return R"({"version":1,"ok":false,"error":{"code":"failed","message":"the daemon did not answer"}})";

@@ -41,7 +41,7 @@ struct Effects {
   // the ones that need its event loop at start and owns them until it stops.
   std::unique_ptr<ops::JournalStore> journal;
   std::function<std::unique_ptr<ops::EventSink>(boost::asio::io_context&)> event_stream;
-  std::function<std::shared_ptr<void>(boost::asio::io_context&, ops::ControlHandler)> control;
+  std::function<std::shared_ptr<void>(boost::asio::io_context&, ops::ControlHandler, ops::Offload)> control;
   std::function<std::shared_ptr<void>(SnapshotSource)> metrics;
   // Feeds (radio telemetry, incidents): subscribe returns a handle that unsubscribes when
   // dropped; handlers run on the loop. Throw std::runtime_error for an endpoint that cannot

@@ -1,8 +1,11 @@
 // What the control API can ask of the daemon, as typed calls. The event loop implements it
 // (controller/daemon.cpp); controller/control_api.cpp maps JSON requests onto it and its
-// answers back to JSON (docs/control-api.md). Every call runs on the loop's thread.
+// answers back to JSON (docs/control-api.md). Every call runs on the loop's thread. Calls that
+// need slow work (the journal's disk, a reload's files and nftables, a drill's fault) answer
+// later through `then`, on the loop's thread, exactly once: the loop does not wait for them.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +31,9 @@ struct Error {
 
 template <typename T>
 using Result = std::variant<T, Error>;
+// The answer to a call that completes later.
+template <typename T>
+using Then = std::function<void(Result<T>)>;
 
 struct Done {};
 
@@ -63,19 +69,21 @@ class DaemonApi {
   virtual Result<std::optional<snapshot::SystemTime>> undrain(const std::string& link,
                                                               const std::string& reason,
                                                               const Actor& by) = 0;
-  virtual Result<ReloadInfo> reload(const Actor& by) = 0;
-  virtual Result<std::vector<std::string>> history(const ops::HistoryQuery& query) = 0;
-  virtual Result<snapshot::Drill> drill_start(const std::string& link, const Fault& fault,
-                                              Duration hold, const Actor& by) = 0;
+  virtual void reload(const Actor& by, Then<ReloadInfo> then) = 0;
+  virtual void history(const ops::HistoryQuery& query, Then<std::vector<std::string>> then) = 0;
+  virtual void drill_start(const std::string& link, const Fault& fault, Duration hold, const Actor& by,
+                           Then<snapshot::Drill> then) = 0;
   virtual std::optional<snapshot::Drill> drill_status() = 0;
   virtual Result<snapshot::Drill> drill_abort(const std::string& reason, const Actor& by) = 0;
   // The stored report (JSON text) of drill `id`, or of the latest when `id` is empty.
-  virtual Result<std::string> drill_report(const std::string& id) = 0;
+  virtual void drill_report(const std::string& id, Then<std::string> then) = 0;
 };
 
-// Answers one JSON request by calling `api` (docs/control-api.md). Never throws: malformed
-// input gets a bad_request reply.
-std::string handle_request(DaemonApi& api, const std::string& request, const ops::Peer& peer);
+// Answers one JSON request by calling `api` (docs/control-api.md): `reply` gets the reply
+// text exactly once, at once for most commands, later (on the loop) for those that wait for
+// slow work. Never throws: malformed input gets a bad_request reply.
+void handle_request(DaemonApi& api, const std::string& request, const ops::Peer& peer,
+                    std::function<void(std::string)> reply);
 
 // JSON of state objects, shared by the control API and the journal's event bodies.
 std::string to_rfc3339(snapshot::SystemTime t);

@@ -108,8 +108,10 @@ int main(int argc, char** argv) {
     effects.event_stream = [events = config.events](boost::asio::io_context& io) -> std::unique_ptr<ll::ops::EventSink> {
       return std::make_unique<ll::control::EventPublisher>(io, events);
     };
-    effects.control = [control = config.control](boost::asio::io_context& io, ll::ops::ControlHandler handler) {
-      return std::shared_ptr<void>(std::make_shared<ll::control::ControlServer>(io, control, std::move(handler)));
+    effects.control = [control = config.control](boost::asio::io_context& io, ll::ops::ControlHandler handler,
+                                                 ll::ops::Offload offload) {
+      return std::shared_ptr<void>(
+          std::make_shared<ll::control::ControlServer>(io, control, std::move(handler), std::move(offload)));
     };
     effects.metrics = [metrics = config.metrics](ll::daemon::SnapshotSource source) {
       auto exporter = std::make_shared<ll::metrics::Exporter>(metrics, std::move(source));

@@ -43,8 +43,13 @@ struct Peer {
   std::string identity;   // ipc: "uid 1000 (alice)"; tcp: the client's CURVE public key (Z85)
 };
 
-// Answers one request (a JSON text) with one reply (a JSON text). Never throws.
-using ControlHandler = std::function<std::string(const std::string& request, const Peer& peer)>;
+// Answers one request (a JSON text) with one reply (a JSON text) through `reply`, exactly
+// once, now or later on the loop's thread. Never throws.
+using ControlHandler = std::function<void(const std::string& request, const Peer& peer,
+                                          std::function<void(std::string reply)> reply)>;
+// Runs `work` off the event loop (the daemon's worker thread) and then `then` with its result
+// on the loop: for the few slow calls a transport needs (an NSS look-up).
+using Offload = std::function<void(std::function<std::string()> work, std::function<void(std::string)> then)>;
 
 // A ZeroMQ feed lifelined connects to: a modem's radio telemetry (SUB), the incident
 // channel (SUB to its XPUB side, PUB to its XSUB side). CURVE: the server's Z85 public key

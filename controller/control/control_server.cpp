@@ -75,6 +75,10 @@ class SocketWatch : public std::enable_shared_from_this<SocketWatch> {
   // After a send from outside the watch (the event publisher): ZMQ_EVENTS processes what the
   // send left pending, so the next command signals the descriptor again.
   void after_send() { (void)socket_.get(zmq::sockopt::events); }
+  // After a send from outside the watch on a socket that also receives (a control reply sent
+  // later): reading ZMQ_EVENTS may have taken the edge of a request that arrived meanwhile,
+  // so handle what waits now, then wait again.
+  void kick() { drain(); }
 
  private:
   void drain() {
@@ -100,11 +104,14 @@ class SocketWatch : public std::enable_shared_from_this<SocketWatch> {
   }
 
   void arm() {
+    if (armed_) return;  // one wait at a time (kick() may come while one is queued)
+    armed_ = true;
     fd_.async_wait(asio::posix::stream_descriptor::wait_read,
                    [weak = weak_from_this()](const boost::system::error_code& ec) {
                      if (ec == asio::error::operation_aborted) return;
                      auto self = weak.lock();
                      if (!self) return;
+                     self->armed_ = false;
                      if (ec) {
                        log::error("control: waiting on a ZeroMQ socket failed: " + ec.message());
                        return;
@@ -117,6 +124,7 @@ class SocketWatch : public std::enable_shared_from_this<SocketWatch> {
   zmq::socket_t socket_;
   asio::posix::stream_descriptor fd_;
   OnMessage on_message_;
+  bool armed_ = false;
 };
 
 // Receives one whole message (its frames arrive together): keeps the first kKeptFrames and
@@ -357,6 +365,7 @@ struct ControlServer::Impl {
   zmq::context_t context{1};
   asio::io_context& io;
   ops::ControlHandler handler;
+  ops::Offload offload;  // NSS look-ups off the loop (empty: inline)
   std::unique_ptr<ZapHandler> zap;
   std::shared_ptr<SocketWatch> ipc;
   std::shared_ptr<SocketWatch> tcp;
@@ -365,10 +374,12 @@ struct ControlServer::Impl {
   std::map<std::uint32_t, std::string> user_names;  // uid -> login name (NSS is not free)
   log::RateLimit bad_log{10, std::chrono::seconds(10)};
   std::optional<SocketFile> socket_file;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
-  Impl(asio::io_context& io_context, ops::ControlHandler h)
-      : io(io_context), handler(std::move(h)) {}
+  Impl(asio::io_context& io_context, ops::ControlHandler h, ops::Offload o)
+      : io(io_context), handler(std::move(h)), offload(std::move(o)) {}
   ~Impl() {
+    *alive = false;
     tcp.reset();
     ipc.reset();
     zap.reset();
@@ -376,8 +387,9 @@ struct ControlServer::Impl {
     if (socket_file) remove_socket_file(*socket_file);
   }
 
-  std::string user_name(std::uint32_t uid) {
-    if (auto it = user_names.find(uid); it != user_names.end()) return it->second;
+  // The login name of `uid` (empty when it has none). NSS may ask LDAP or sssd: never on the
+  // loop when an offload is given.
+  static std::string lookup_user(std::uint32_t uid) {
     struct passwd pw {};
     struct passwd* found = nullptr;
     std::vector<char> buffer(16384);
@@ -385,11 +397,16 @@ struct ControlServer::Impl {
     if (::getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
       name = pw.pw_name;
     }
-    if (user_names.size() < 1024) user_names.emplace(uid, name);
     return name;
   }
 
-  ops::Peer peer_of(std::vector<zmq::message_t>& frames, const std::string& transport) {
+  void remember_user(std::uint32_t uid, const std::string& name) {
+    if (user_names.size() < 1024) user_names.emplace(uid, name);
+  }
+
+  // The peer as the transport knows it; for ipc also the client's uid, to name it.
+  ops::Peer peer_of(std::vector<zmq::message_t>& frames, const std::string& transport,
+                    std::optional<std::uint32_t>& uid) {
     ops::Peer peer{transport, transport};
     // The routing-id frame is made by the ROUTER itself; the frames after it carry the
     // connection's metadata.
@@ -397,9 +414,7 @@ struct ControlServer::Impl {
       if (transport == "ipc") {
         const char* address = zmq_msg_gets(frames[i].handle(), "Peer-Address");
         if (address == nullptr) continue;
-        if (const auto cred = parse_ipc_peer_address(address)) {
-          peer.identity = ipc_identity(cred->uid, user_name(cred->uid));
-        }
+        if (const auto cred = parse_ipc_peer_address(address)) uid = cred->uid;
         return peer;
       }
       const char* user_id = zmq_msg_gets(frames[i].handle(), "User-Id");
@@ -410,7 +425,7 @@ struct ControlServer::Impl {
     return peer;
   }
 
-  void on_request(zmq::socket_t& socket, const std::string& transport) {
+  void on_request(zmq::socket_t& socket, const std::string& transport, std::weak_ptr<SocketWatch> watch) {
     std::vector<zmq::message_t> frames;
     std::size_t total = 0;
     if (!receive_message(socket, frames, total)) return;
@@ -420,47 +435,101 @@ struct ControlServer::Impl {
     const std::size_t envelope = envelope_frames(sizes);
     const std::size_t body_frames = total - envelope;
     const std::size_t body_bytes = frames.size() > envelope ? frames[envelope].size() : 0;
-    const ops::Peer peer = peer_of(frames, transport);
-
-    std::string reply;
-    if (auto problem = request_problem(body_frames, body_bytes, kMaxRequestBytes)) {
-      ++refused;
-      bad_log.write(log::Level::warning, "control: bad request from " + peer.transport + " " +
-                                             peer.identity + ": " + *problem);
-      reply = error_reply("bad_request", *problem);
-    } else {
-      try {
-        reply = handler(frames[envelope].to_string(), peer);
-      } catch (const std::exception& e) {
-        // The handler promises not to throw; if it does, the client still gets an answer.
-        log::error(std::string("control: the request handler failed: ") + e.what());
-        reply = error_reply("failed", std::string("internal error: ") + e.what());
+    std::optional<std::uint32_t> uid;
+    ops::Peer peer = peer_of(frames, transport, uid);
+    auto request = std::make_shared<Request>();
+    request->watch = std::move(watch);
+    request->problem = request_problem(body_frames, body_bytes, kMaxRequestBytes);
+    if (!request->problem) request->body = frames[envelope].to_string();
+    for (std::size_t i = 0; i < envelope; ++i) request->envelope.push_back(std::move(frames[i]));
+    if (uid) {
+      if (auto it = user_names.find(*uid); it != user_names.end()) {
+        peer.identity = ipc_identity(*uid, it->second);
+      } else if (offload) {
+        offload([u = *uid] { return lookup_user(u); },
+                [this, alive = std::weak_ptr<bool>(alive), request, peer, u = *uid](std::string name) mutable {
+                  if (auto a = alive.lock(); !a || !*a) return;
+                  remember_user(u, name);
+                  peer.identity = ipc_identity(u, name);
+                  answer(request, peer, false);
+                });
+        return;
+      } else {
+        const auto name = lookup_user(*uid);
+        remember_user(*uid, name);
+        peer.identity = ipc_identity(*uid, name);
       }
     }
-    // ROUTER never blocks on send: a reply to a client that has gone is dropped by libzmq.
+    answer(request, peer, true);
+  }
+
+  struct Request {
+    std::weak_ptr<SocketWatch> watch;
+    std::vector<zmq::message_t> envelope;
+    std::optional<std::string> problem;
+    std::string body;
+  };
+
+  // Hands the request to the handler; its reply goes back on the socket it came from, now or
+  // later. `in_drain`: called from the watch's own drain (which goes on reading afterwards).
+  void answer(const std::shared_ptr<Request>& request, const ops::Peer& peer, bool in_drain) {
+    if (request->problem) {
+      ++refused;
+      bad_log.write(log::Level::warning, "control: bad request from " + peer.transport + " " +
+                                             peer.identity + ": " + *request->problem);
+      send_reply(*request, peer, error_reply("bad_request", *request->problem), !in_drain);
+      return;
+    }
+    // Whether the handler answered before returning: then the watch's drain goes on by itself.
+    auto answered_now = std::make_shared<bool>(false);
+    auto returned = std::make_shared<bool>(false);
+    auto reply = [this, alive = std::weak_ptr<bool>(alive), request, peer, in_drain, answered_now,
+                  returned](std::string text) {
+      if (auto a = alive.lock(); !a || !*a) return;
+      if (!*returned) *answered_now = true;
+      send_reply(*request, peer, text, *returned || !in_drain);
+    };
     try {
-      for (std::size_t i = 0; i < envelope; ++i) {
-        socket.send(frames[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      handler(request->body, peer, reply);
+    } catch (const std::exception& e) {
+      // The handler promises not to throw; if it does, the client still gets an answer.
+      log::error(std::string("control: the request handler failed: ") + e.what());
+      if (!*answered_now) send_reply(*request, peer, error_reply("failed", std::string("internal error: ") + e.what()), !in_drain);
+    }
+    *returned = true;
+  }
+
+  // ROUTER never blocks on send: a reply to a client that has gone is dropped by libzmq.
+  // `later`: sent outside the watch's drain, which must then look at the socket again.
+  void send_reply(Request& request, const ops::Peer& peer, const std::string& reply, bool later) {
+    auto watch = request.watch.lock();
+    if (!watch) return;
+    try {
+      for (auto& frame : request.envelope) {
+        watch->socket().send(frame, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       }
-      socket.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+      watch->socket().send(zmq::buffer(reply), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& e) {
       bad_log.write(log::Level::warning,
                     "control: cannot send the reply to " + peer.identity + ": " + e.what());
     }
+    if (later) watch->kick();
   }
 
   std::shared_ptr<SocketWatch> watch(zmq::socket_t socket, std::string transport) {
+    auto self = std::make_shared<std::weak_ptr<SocketWatch>>();
     auto w = std::make_shared<SocketWatch>(
         io, std::move(socket),
-        [this, transport = std::move(transport)](zmq::socket_t& s) { on_request(s, transport); });
+        [this, self, transport = std::move(transport)](zmq::socket_t& s) { on_request(s, transport, *self); });
+    *self = w;
     w->start();
     return w;
   }
 };
 
 ControlServer::ControlServer(asio::io_context& io, const config::ControlConfig& config,
-                             ops::ControlHandler handler)
-    : impl_(std::make_unique<Impl>(io, std::move(handler))) {
+                             ops::ControlHandler handler, ops::Offload offload)
+    : impl_(std::make_unique<Impl>(io, std::move(handler), std::move(offload))) {
   const gid_t group = lookup_group(config.group);
   {
     auto socket = make_socket(impl_->context, zmq::socket_type::router);

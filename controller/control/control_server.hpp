@@ -37,8 +37,10 @@ struct ServerStats {
 class ControlServer {
  public:
   // Binds every endpoint; throws std::runtime_error naming the endpoint and the reason.
+  // The handler may answer later (on the loop); `offload` runs the NSS look-up that names an
+  // ipc client (uid -> login) off the loop, once per uid (empty: on the loop).
   ControlServer(boost::asio::io_context& io, const config::ControlConfig& config,
-                ops::ControlHandler handler);
+                ops::ControlHandler handler, ops::Offload offload = {});
   ~ControlServer();
   ServerStats stats() const;
 

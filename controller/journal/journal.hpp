@@ -1,7 +1,8 @@
 // The journal: a SQLite database (WAL) of every event lifelined publishes (link changes,
 // class switches with their measured duration, operator actions, reloads, drill steps) and
-// of drill reports. Writes are one committed transaction each, on the event loop's thread:
-// when publish() returns the row survives a kill -9 of the daemon. WAL with
+// of drill reports. Writes are one committed transaction each, on the caller's thread (the
+// daemon's journal thread, controller/journal_thread.hpp, never its event loop): when
+// publish() returns the row survives a kill -9 of the daemon. WAL with
 // synchronous=NORMAL makes that a few tens of microseconds, not an fsync.
 #pragma once
 
@@ -44,7 +45,7 @@ class Journal : public ops::JournalStore {
   // minute: a call with nothing to delete costs microseconds). Never throws.
   std::size_t apply_retention(std::chrono::system_clock::time_point now) override;
 
-  // Safe to read from any thread (the metrics collector); everything else is the loop's.
+  // Safe to read from any thread (the metrics collector); everything else is one thread's.
   std::uint64_t errors() const override;  // events and reports not recorded, failed queries and deletes
   std::uint64_t rows() const override;    // events in the journal
 

@@ -203,6 +203,8 @@ class ForwardingSink : public ops::EventSink {
 class MemoryJournal : public ops::JournalStore {
  public:
   void publish(const ops::Event& e) override {
+    // A slow disk: the commit takes this long.
+    if (const int ms = commit_delay_ms; ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     std::lock_guard lock(mutex_);
     rows_.push_back(e);
   }
@@ -234,6 +236,7 @@ class MemoryJournal : public ops::JournalStore {
     return rows_.size();
   }
   std::uint64_t errors() const override { return 0; }
+  std::atomic<int> commit_delay_ms{0};
 
  private:
   mutable std::mutex mutex_;

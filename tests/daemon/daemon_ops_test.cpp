@@ -102,6 +102,36 @@ TEST(DaemonOps, APinMovesTheClassAndIsJournaledBeforeTheReply) {
   EXPECT_GE(history["events"].size(), 3u);  // pin, switch, unpin, switch back
 }
 
+// A slow disk delays the journal and the operator's answer, never the probes: a pin is
+// acknowledged only once it is committed, and meanwhile the loop goes on.
+TEST(DaemonOps, ASlowJournalDelaysTheReplyNotTheLoop) {
+  DaemonHarness h(kConfig, std::nullopt, {.faults = false, .journal = true, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  h.journal_->commit_delay_ms = 400;
+  std::string reply;
+  std::thread operator_thread([&] {
+    reply = h.control(R"({"version":1,"command":"pin","class":"c2","link":"leo","for":"30m","reason":"x"})");
+  });
+  // The class moves at once (the switch does not wait for the disk)...
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0"); }, std::chrono::milliseconds(300)));
+  // ...and the probes go on while the commit is under way (2 links x 200 probes/s).
+  const auto sent = h.net.probes_sent.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_GT(h.net.probes_sent.load(), sent + 20);
+  EXPECT_TRUE(reply.empty()) << "answered before the pin was committed: " << reply;
+  operator_thread.join();
+  EXPECT_NE(reply.find("\"ok\":true"), std::string::npos) << reply;
+  h.journal_->commit_delay_ms = 0;
+  const auto rows = h.journal_->history({std::nullopt, "c2", "", "operator", 10});
+  ASSERT_FALSE(rows.empty());
+  EXPECT_NE(rows.front().find("\"action\":\"pin\""), std::string::npos);
+  // Read-only requests do not wait for the disk.
+  h.journal_->commit_delay_ms = 400;
+  const auto t0 = Clock::now();
+  EXPECT_TRUE(ok(h, R"({"version":1,"command":"status"})")["daemon"]["settled"].get<bool>());
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(200));
+}
+
 TEST(DaemonOps, ADrainEmptiesTheLinkUntilUndrained) {
   DaemonHarness h(kConfig, std::nullopt, {.faults = false, .journal = false, .events = true});
   ASSERT_TRUE(h.eventually([&] { return settled(h); }));

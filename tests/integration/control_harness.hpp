@@ -112,8 +112,9 @@ class FakeDaemon {
   }
 
   ops::ControlHandler handler() {
-    return
-        [this](const std::string& request, const ops::Peer& peer) { return handle(request, peer); };
+    return [this](const std::string& request, const ops::Peer& peer, std::function<void(std::string)> reply) {
+      reply(handle(request, peer));
+    };
   }
 
   struct Seen {

@@ -2,6 +2,11 @@
 // EventPublisher on a real io_context thread, clients over ipc (temporary directories) and
 // over TCP with CURVE (in a private network namespace, 198.18.0.0/15 and 2001:db8::/32 only).
 #include <grp.h>
+
+#include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <mutex>
+#include <thread>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -87,9 +92,11 @@ class ControlServerTest : public ::testing::Test {
   // The loop thread is made here, after a derived SetUp entered its network namespace: threads
   // stay in the namespace of the thread that made them.
   void SetUp() override { loop_ = std::make_unique<LoopThread>(); }
-  void start(const config::ControlConfig& c) {
-    server_ = loop_->run(
-        [&] { return std::make_unique<ControlServer>(loop_->io(), c, daemon_.handler()); });
+  void start(const config::ControlConfig& c, std::optional<ops::ControlHandler> handler = std::nullopt,
+             ops::Offload offload = {}) {
+    server_ = loop_->run([&] {
+      return std::make_unique<ControlServer>(loop_->io(), c, handler ? *handler : daemon_.handler(), offload);
+    });
   }
   void TearDown() override {
     if (!loop_) return;
@@ -312,6 +319,62 @@ TEST_F(ControlServerTest, AnswersEveryRequestOfABurst) {
     EXPECT_EQ(json::parse(frames->back())["result"]["request"]["n"], i);
   }
   EXPECT_EQ(stats().requests, static_cast<std::uint64_t>(kBurst));
+}
+
+// The daemon answers some requests later (a journal query, a reload): the reply goes back
+// when it is ready, and requests behind it are not held up meanwhile.
+TEST_F(ControlServerTest, AnswersLaterWithoutHoldingUpOtherRequests) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(loop_->io());
+  ops::ControlHandler handler = [this, timer](const std::string& request, const ops::Peer&,
+                                              std::function<void(std::string)> reply) {
+    if (request.find("slow") != std::string::npos) {
+      timer->expires_after(300ms);
+      timer->async_wait([reply](const boost::system::error_code&) { reply(R"({"version":1,"ok":true,"result":"slow"})"); });
+      return;
+    }
+    reply(R"({"version":1,"ok":true,"result":"fast"})");
+  };
+  start(control_config(dir_), handler);
+  RawClient dealer(zmq::socket_type::dealer, "ipc://" + dir_ / "control.sock");
+  for (const char* r : {R"({"version":1,"command":"slow"})", R"({"version":1,"command":"fast"})"}) {
+    dealer.socket().send(zmq::message_t(), zmq::send_flags::sndmore);
+    dealer.socket().send(zmq::buffer(std::string(r)), zmq::send_flags::none);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto first = dealer.receive(5s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(json::parse(first->back())["result"], "fast");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 250ms);
+  const auto second = dealer.receive(5s);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(json::parse(second->back())["result"], "slow");
+  // And it goes on serving after a late reply (the edge-triggered descriptor was re-checked).
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ask("ipc://" + dir_ / "control.sock", echo_request(), 2s)) << error_;
+}
+
+// getpwuid_r may ask LDAP or sssd: the server hands it to the offload (the daemon's worker),
+// once per uid, and names the client when the answer comes back.
+TEST_F(ControlServerTest, NamesTheClientThroughTheOffloadOncePerUid) {
+  std::atomic<int> offloaded{0};
+  std::vector<std::thread> threads;
+  std::mutex threads_mutex;
+  ops::Offload offload = [&](std::function<std::string()> work, std::function<void(std::string)> then) {
+    ++offloaded;
+    std::lock_guard lock(threads_mutex);
+    threads.emplace_back([this, work = std::move(work), then = std::move(then)] {
+      auto name = work();
+      boost::asio::post(loop_->io(), [then, name] { then(name); });
+    });
+  };
+  start(control_config(dir_), std::nullopt, offload);
+  for (int i = 0; i < 3; ++i) {
+    const auto reply = ask("ipc://" + dir_ / "control.sock", echo_request());
+    ASSERT_TRUE(reply) << error_;
+    EXPECT_EQ(json::parse(*reply)["result"]["identity"], "uid " + std::to_string(::geteuid()) + " (root)");
+  }
+  EXPECT_EQ(offloaded.load(), 1);
+  std::lock_guard lock(threads_mutex);
+  for (auto& t : threads) t.join();
 }
 
 TEST_F(ControlServerTest, IdleServerWakesForALateRequest) {
