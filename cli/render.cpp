@@ -271,6 +271,31 @@ std::string integrity_lines(const json& daemon, const json& links) {
   return out;
 }
 
+// The event loop: how it is scheduled, how late it ran lately against the smallest detection
+// time (a loop late by half of it delays failover noticeably; it never causes one), and what
+// waits off it.
+std::string loop_line(const json& daemon, const json& links) {
+  const json& loop = field(daemon, "loop");
+  if (!loop.is_object()) return {};
+  std::optional<double> smallest;
+  if (links.is_array()) {
+    for (const auto& l : links) {
+      if (const auto d = number(field(l, "detection_seconds")); d && *d > 0) smallest = smallest ? std::min(*smallest, *d) : *d;
+    }
+  }
+  const auto timer = number(field(loop, "timer_lag_max_seconds"));
+  const auto reply = number(field(loop, "reply_lag_max_seconds"));
+  std::string out = "loop: " + text(loop, "scheduling") + "; late by at most " + milliseconds(field(loop, "timer_lag_max_seconds")) +
+                    " ms (timers), " + milliseconds(field(loop, "reply_lag_max_seconds")) + " ms (replies) in the last minute";
+  if (smallest) {
+    out += ", smallest detection time " + fixed(*smallest * 1000, 0) + " ms";
+    if (std::max(timer.value_or(0), reply.value_or(0)) > *smallest / 2) out += " (LAGGING: failover is late by as much)";
+  }
+  const auto queued = number(field(loop, "worker_queued")).value_or(0) + number(field(loop, "journal_queued")).value_or(0);
+  if (queued > 0) out += "; " + fixed(queued, 0) + " jobs waiting off the loop";
+  return out + "\n";
+}
+
 std::string status(const json& r, SystemTime now) {
   const json& d = field(r, "daemon");
   std::string out = "node " + text(d, "node") + ": lifelined " + text(d, "version");
@@ -305,6 +330,7 @@ std::string status(const json& r, SystemTime now) {
     out += "journal: NONE (it could not be opened: no history, pins and drains are not kept "
            "across a restart; see the log)\n";
   }
+  out += loop_line(d, field(r, "links"));
   out += drill_line(field(d, "drill"), now) + "\n";
   out += integrity_lines(d, field(r, "links")) + "\n";
   out += links_table(field(r, "links"), now) + "\n";

@@ -18,6 +18,18 @@ const char* to_string(LinkKind kind) {
   return "?";
 }
 
+const char* to_string(SchedPolicy policy) {
+  switch (policy) {
+    case SchedPolicy::other:
+      return "other";
+    case SchedPolicy::fifo:
+      return "fifo";
+    case SchedPolicy::rr:
+      return "rr";
+  }
+  return "?";
+}
+
 const char* to_string(ProbeType type) {
   return type == ProbeType::udp_echo ? "udp-echo" : "icmp";
 }

@@ -294,6 +294,19 @@ struct IncidentsConfig {
   friend bool operator==(const IncidentsConfig&, const IncidentsConfig&) = default;
 };
 
+// How lifelined's event loop is scheduled (docs/operator-guide.md#real-time-priority). By
+// default: as any process. A real-time policy keeps 5 ms probes and 40 ms detection on time
+// on a gateway whose cores are busy (a build, a scan, a storm of traffic to the router);
+// locked memory keeps the loop from waiting for its pages to come back from swap.
+enum class SchedPolicy : std::uint8_t { other, fifo, rr };
+struct SchedulingConfig {
+  SchedPolicy policy = SchedPolicy::other;
+  int priority = 0;          // 1..99 with fifo or rr
+  bool lock_memory = false;  // mlockall(MCL_CURRENT | MCL_FUTURE)
+  friend bool operator==(const SchedulingConfig&, const SchedulingConfig&) = default;
+};
+const char* to_string(SchedPolicy policy);
+
 struct Config {
   std::string source;  // file the config was read from, for messages
   std::string node;
@@ -308,6 +321,7 @@ struct Config {
   TrustConfig trust;
   IntegrityConfig integrity;
   std::optional<IncidentsConfig> incidents;
+  SchedulingConfig scheduling;
 
   // Index of the link called `name`, or -1.
   int link_index(std::string_view name) const;

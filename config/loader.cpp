@@ -97,7 +97,8 @@ class ConfigParser {
       return std::nullopt;
     }
     if (!r_.map(root, "", {"node", "links", "classes", "dampening", "control", "events",
-                           "metrics", "journal", "drills", "trust", "integrity", "incidents"})) {
+                           "metrics", "journal", "drills", "trust", "integrity", "incidents",
+                           "scheduling"})) {
       return std::nullopt;
     }
     config_.source = r_.file();
@@ -130,6 +131,7 @@ class ConfigParser {
         }
       }
     }
+    if (auto n = YamlReader::get(root, "scheduling"); !YamlReader::is_null(n)) parse_scheduling(n);
     const auto trust = YamlReader::get(root, "trust");
     if (!YamlReader::is_null(trust)) parse_trust(trust);
     // An attestation nobody may sign can never count: say so now, not at 3 a.m.
@@ -254,6 +256,32 @@ class ConfigParser {
   }
 
   // ---- trust: who may sign attestations, which vendors are not trusted -------------------
+  void parse_scheduling(const YAML::Node& n) {
+    if (!r_.map(n, "scheduling", {"policy", "priority", "lock_memory"})) return;
+    auto& sc = config_.scheduling;
+    if (auto v = YamlReader::get(n, "policy"); v.IsDefined()) {
+      if (auto p = r_.choice<SchedPolicy>(v, "scheduling.policy",
+                                          {{"other", SchedPolicy::other}, {"fifo", SchedPolicy::fifo}, {"rr", SchedPolicy::rr}})) {
+        sc.policy = *p;
+      } else {
+        return;  // one mistake, one error: the priority cannot be judged without the policy
+      }
+    }
+    const auto priority = YamlReader::get(n, "priority");
+    if (priority.IsDefined()) {
+      if (sc.policy == SchedPolicy::other) {
+        r_.error(priority, "scheduling.priority", "needs policy fifo or rr (a real-time priority, 1-99)");
+      } else if (auto v = r_.integer(priority, "scheduling.priority", 1, 99)) {
+        sc.priority = static_cast<int>(*v);
+      }
+    } else if (sc.policy != SchedPolicy::other) {
+      r_.error(n, "scheduling.priority", "is required with policy fifo or rr: a real-time priority, 1-99");
+    }
+    if (auto v = YamlReader::get(n, "lock_memory"); v.IsDefined()) {
+      if (auto b = r_.boolean(v, "scheduling.lock_memory")) sc.lock_memory = *b;
+    }
+  }
+
   void parse_trust(const YAML::Node& n) {
     if (!r_.map(n, "trust", {"authorities", "untrusted_vendors", "state"})) return;
     auto& trust = config_.trust;

@@ -22,6 +22,8 @@
 #include "controller/event_json.hpp"
 #include "controller/flow_flusher.hpp"
 #include "controller/journal_thread.hpp"
+#include "controller/loop_lag.hpp"
+#include "controller/realtime.hpp"
 #include "controller/log.hpp"
 #include "controller/trust_files.hpp"
 #include "controller/worker.hpp"
@@ -272,6 +274,12 @@ struct Daemon::Impl : api::DaemonApi {
                 " links, " + std::to_string(config.classes.size()) + " classes; waiting for probes");
     emit(events::daemon_step(config.node, "started", LIFELINE_VERSION_STRING, std::chrono::system_clock::now()));
     arm_retention();
+    // Last, once every thread of ours exists: they keep normal priority (only the loop is
+    // real-time), and threads made later start normal too (SCHED_RESET_ON_FORK).
+    const auto scheduling = apply_scheduling(config.scheduling);
+    for (const auto& w : scheduling.warnings) log::warning(w);
+    scheduling_text = scheduling.applied;
+    if (config.scheduling != config::SchedulingConfig{}) log::notice("event loop scheduling: " + scheduling_text);
     notify("READY=1\nSTATUS=settling: measuring links");
     io.run();
     operations.clear();  // control server, publisher, exporter go before the state they read
@@ -920,6 +928,7 @@ struct Daemon::Impl : api::DaemonApi {
 
   void on_send(Link& link, Target& t) {
     const TimePoint at = now();
+    loop_lag.observe(LoopLag::Source::timer, at - t.next_send, at);
     const std::uint64_t seq = link.monitor->on_probe_sent(t.index, at);
     t.prober->send(seq);
     t.next_send += t.interval;
@@ -930,6 +939,8 @@ struct Daemon::Impl : api::DaemonApi {
   }
 
   void on_reply(Link& link, std::size_t target, const probes::Received& r) {
+    const TimePoint handled = now();
+    loop_lag.observe(LoopLag::Source::reply, handled - r.at, handled);
     auto& c = link.counters;
     if (r.status != probes::ReplyStatus::ok) {
       switch (r.status) {
@@ -1031,10 +1042,12 @@ struct Daemon::Impl : api::DaemonApi {
     link.deadline_timer->expires_at(deadline);
     std::weak_ptr<bool> alive = link.alive;
     Link* raw = &link;
-    link.deadline_timer->async_wait([this, raw, alive](const boost::system::error_code& ec) {
+    link.deadline_timer->async_wait([this, raw, alive, deadline](const boost::system::error_code& ec) {
       if (ec) return;
       if (auto a = alive.lock(); !a || !*a) return;
       raw->armed = TimePoint::max();
+      const TimePoint woke = now();
+      loop_lag.observe(LoopLag::Source::timer, woke - deadline, woke);
       if (raw->monitor->next_deadline() <= now()) {
         // Replies that arrived while the loop was busy elsewhere are read before silence is
         // declared (Prober::poll); each is handled as it would have been.
@@ -1561,8 +1574,9 @@ struct Daemon::Impl : api::DaemonApi {
       }
     }
     if (config.control != next.control || config.events != next.events ||
-        config.metrics != next.metrics || config.journal != next.journal) {
-      log::warning("reload: control, events, metrics and journal settings take effect at the "
+        config.metrics != next.metrics || config.journal != next.journal ||
+        config.scheduling != next.scheduling) {
+      log::warning("reload: control, events, metrics, journal and scheduling settings take effect at the "
                    "next start of lifelined");
     }
 
@@ -1665,6 +1679,15 @@ struct Daemon::Impl : api::DaemonApi {
     s.settled = settled;
     s.decisions = decisions;
     s.decision_seconds = decision_histogram;
+    s.loop.timer_lag = loop_lag.histogram(LoopLag::Source::timer);
+    s.loop.reply_lag = loop_lag.histogram(LoopLag::Source::reply);
+    s.loop.timer_lag_max_recent = to_seconds(loop_lag.recent_max(LoopLag::Source::timer, t));
+    s.loop.reply_lag_max_recent = to_seconds(loop_lag.recent_max(LoopLag::Source::reply, t));
+    s.loop.timer_lag_max = to_seconds(loop_lag.max(LoopLag::Source::timer));
+    s.loop.reply_lag_max = to_seconds(loop_lag.max(LoopLag::Source::reply));
+    s.loop.worker_queued = worker.queued();
+    s.loop.journal_queued = journal ? journal->backlog() : 0;
+    s.loop.scheduling = scheduling_text;
     s.route_errors = route_errors;
     s.nftables_errors = nftables_errors;
     s.conntrack_errors = flusher->stats().errors;
@@ -1697,6 +1720,7 @@ struct Daemon::Impl : api::DaemonApi {
                                tt.health().answered(), tt.lost()});
       }
       out.downs = st.downs;
+      out.detection_seconds = to_seconds(link.config.detect.detection_time());
       out.bad_mac = link.counters.bad_mac;
       out.unknown_key = link.counters.unknown_key;
       out.wrong_session = link.counters.wrong_session;
@@ -2219,6 +2243,8 @@ struct Daemon::Impl : api::DaemonApi {
   std::uint64_t drift_repairs = 0;
   std::uint64_t decisions = 0;
   snapshot::Histogram decision_histogram;
+  LoopLag loop_lag;
+  std::string scheduling_text = "other";  // how the loop runs (apply_scheduling)
   SystemTime started_wall{};
   SystemTime config_loaded{};
   std::optional<SystemTime> last_reload;

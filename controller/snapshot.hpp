@@ -35,6 +35,7 @@ struct Link {
   std::string health;  // up | degraded | down
   SystemTime since{};  // when `health` last changed
   std::string reason;
+  double detection_seconds = 0;  // detect: interval x multiplier
   bool has_rtt = false;
   double rtt_seconds = 0;
   double rttvar_seconds = 0;
@@ -163,6 +164,19 @@ struct Journal {
   std::uint64_t errors = 0;  // events and reports not recorded, failed queries
 };
 
+// How late the event loop runs (controller/loop_lag.hpp) and what waits off it.
+struct Loop {
+  Histogram timer_lag;  // timer handlers: run - due
+  Histogram reply_lag;  // probe replies: handled - received by the kernel
+  double timer_lag_max_recent = 0;  // seconds, the last one to two minutes
+  double reply_lag_max_recent = 0;
+  double timer_lag_max = 0;  // since the start
+  double reply_lag_max = 0;
+  std::size_t worker_queued = 0;   // conntrack, route dumps, nftables, NSS
+  std::size_t journal_queued = 0;  // writes and queries waiting for the disk
+  std::string scheduling;          // "other", "fifo 50", ...; "+ memory locked"
+};
+
 struct Daemon {
   std::string node;
   std::string version;
@@ -176,6 +190,7 @@ struct Daemon {
   bool settled = false;
   std::uint64_t decisions = 0;
   Histogram decision_seconds;  // PolicyEngine::decide + applying its result
+  Loop loop;
   std::uint64_t route_errors = 0;
   std::uint64_t netlink_requests = 0;
   std::uint64_t netlink_errors = 0;

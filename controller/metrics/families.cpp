@@ -166,6 +166,21 @@ void add_daemon(Families& f, const snapshot::Daemon& d) {
   f.histogram("lifeline_decision_duration_seconds",
               "Time to take a policy decision and apply it (routes replaced), in seconds")
       .add_histogram({}, d.decision_seconds);
+  f.histogram("lifeline_loop_lag_seconds",
+              "How late the event loop handled what was due: timer handlers after their expiry "
+              "(source=timer), probe replies after the kernel received them (source=reply)")
+      .add_histogram({{"source", "timer"}}, d.loop.timer_lag)
+      .add_histogram({{"source", "reply"}}, d.loop.reply_lag);
+  f.gauge("lifeline_loop_lag_max_seconds",
+          "The largest loop lag of the last one to two minutes, by source; compare with "
+          "lifeline_link_detection_time_seconds")
+      .add({{"source", "timer"}}, d.loop.timer_lag_max_recent)
+      .add({{"source", "reply"}}, d.loop.reply_lag_max_recent);
+  f.gauge("lifeline_worker_jobs_queued",
+          "Slow work waiting off the event loop: worker=kernel (conntrack, route dumps, "
+          "nftables, NSS), worker=journal (writes and queries)")
+      .add({{"worker", "kernel"}}, static_cast<double>(d.loop.worker_queued))
+      .add({{"worker", "journal"}}, static_cast<double>(d.loop.journal_queued));
   f.counter("lifeline_netlink_requests_total", "Netlink requests sent to the kernel")
       .add({}, as_double(d.netlink_requests));
   f.counter("lifeline_netlink_errors_total",
@@ -259,6 +274,9 @@ void add_links(Families& f, const snapshot::Daemon& d, snapshot::SystemTime now)
                                   "Seconds the link spent in each health state since lifelined "
                                   "started");
   auto& downs = f.counter("lifeline_link_downs_total", "Times the link went down");
+  auto& detection = f.gauge("lifeline_link_detection_time_seconds",
+                            "How long the link's probes may go unanswered before it is down "
+                            "(detect: interval x multiplier)");
   auto& rtt = f.gauge("lifeline_link_rtt_seconds",
                       "Smoothed round-trip time of the link's probes (RFC 6298 SRTT), in "
                       "seconds; absent until a probe was answered");
@@ -326,6 +344,7 @@ void add_links(Families& f, const snapshot::Daemon& d, snapshot::SystemTime now)
         .add({{"link", l.name}, {"state", "degraded"}}, l.seconds_degraded)
         .add({{"link", l.name}, {"state", "down"}}, l.seconds_down);
     downs.add(link, as_double(l.downs));
+    detection.add(link, l.detection_seconds);
     if (l.has_rtt) {
       rtt.add(link, l.rtt_seconds);
       rttvar.add(link, l.rttvar_seconds);

@@ -4,7 +4,12 @@
 #    CAP_NET_RAW (ambient, and the whole bounding set): it settles, fails a class over (routes,
 #    nftables, conntrack flush), reloads and stops with exit 0, logging no error;
 #  - every system call it made is allowed by the unit's SystemCallFilter= lines (expanded by
-#    `systemd-analyze syscall-filter`): a call outside them would fail with EPERM under systemd.
+#    `systemd-analyze syscall-filter`): a call outside them would fail with EPERM under systemd;
+#  - with `scheduling:` in its config but without the drop-in that allows it (the shipped
+#    unit's limits: RLIMIT_RTPRIO 0, a finite RLIMIT_MEMLOCK), it says why in two warnings
+#    and runs at normal priority: never a reason not to start. (The allowed path needs
+#    CAP_SYS_RESOURCE to raise those limits, which this machine's root lacks; it is tested
+#    with the capabilities in tests/integration/realtime_test.cpp.)
 # No systemd runs here, so the seccomp filter itself cannot be applied: strace counts the calls.
 source "$(dirname "$0")/lifelined_lib.sh"
 
@@ -40,6 +45,7 @@ control: { socket: $work/run/control.sock, group: nogroup }
 events: { socket: $work/run/events.sock }
 metrics: { listen: "127.0.0.1:0" }
 journal: { path: $work/state/journal.db }
+scheduling: { policy: fifo, priority: 10, lock_memory: true }
 EOF
 mv "$config.new" "$config"
 chmod 0644 "$config"
@@ -75,6 +81,14 @@ status=$(cat "/proc/$daemon_pid/status")
 [[ $(awk '/^CapEff:/ {print $2}' <<<"$status") == 0000000000003000 ]] &&
   ok "effective capabilities: CAP_NET_ADMIN, CAP_NET_RAW" ||
   fail "effective capabilities: $(grep '^Cap' <<<"$status")"
+
+grep -q '^<4>cannot run the event loop at real-time priority fifo 10: Operation not permitted' "$work/lifelined.log" &&
+  grep -q '^<4>memory not locked: RLIMIT_MEMLOCK is' "$work/lifelined.log" &&
+  grep -q 'event loop scheduling: other$' "$work/lifelined.log" &&
+  ok "scheduling: not allowed by the unit, so two warnings and normal priority" ||
+  fail "scheduling: $(grep -i 'scheduling\|real-time\|memory' "$work/lifelined.log")"
+fifo_threads=$(for task in /proc/"$daemon_pid"/task/*; do chrt -p "${task##*/}" 2>/dev/null; done | grep -c SCHED_FIFO || true)
+[[ $fifo_threads -eq 0 ]] && ok "no thread runs SCHED_FIFO" || fail "$fifo_threads SCHED_FIFO threads"
 
 from=$(log_lines)
 impair 5g blackhole >/dev/null

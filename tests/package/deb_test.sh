@@ -209,6 +209,22 @@ for unit in lifelined.service lifeline-reflector.service; do
   awk -v e="$exposure" -v m="$max_exposure" 'BEGIN { exit !(e <= m) }' ||
     fail "$unit exposure $exposure > $max_exposure: $(grep '✗' "$work/$unit.security")"
 done
+# With the real-time drop-in of the operator guide (the example's lines, uncommented), the
+# unit is still rated at most 2.0: it loosens RestrictRealtime= and raises two limits only.
+mkdir -p "$root/etc/systemd/system/lifelined.service.d"
+sed -n 's/^#\(RestrictRealtime=no\|LimitRTPRIO=50\|LimitMEMLOCK=infinity\)$/\1/p' \
+  "$root/usr/share/doc/lifeline/examples/example-override.conf" >"$work/rt-lines"
+[[ $(wc -l <"$work/rt-lines") -eq 3 ]] || fail "example-override.conf lacks the real-time lines: $(cat "$work/rt-lines")"
+{ echo "[Service]"; cat "$work/rt-lines"; } >"$root/etc/systemd/system/lifelined.service.d/realtime.conf"
+cp "$work/lifelined.service.security" "$work/lifelined.service.security.plain"
+rt_exposure=$(security lifelined.service)
+grep '^→ Overall' "$work/lifelined.service.security" | sed 's/$/ (with the real-time drop-in)/'
+awk -v e="${rt_exposure:-99}" -v m="$max_exposure" 'BEGIN { exit !(e <= m) }' ||
+  fail "lifelined.service with the real-time drop-in: exposure ${rt_exposure:-?} > $max_exposure"
+grep -q '✗ RestrictRealtime=' "$work/lifelined.service.security" ||
+  fail "the real-time drop-in did not take effect: $(grep RestrictRealtime "$work/lifelined.service.security")"
+rm -r "$root/etc/systemd/system/lifelined.service.d"
+mv "$work/lifelined.service.security.plain" "$work/lifelined.service.security"
 # lifelined is exposed only where it must be: CAP_NET_ADMIN and CAP_NET_RAW (reported in the
 # CAP_NET_(BIND_SERVICE|BROADCAST|RAW) group), and the socket families it uses.
 exposed=$(sed -n 's/^✗ \(CapabilityBoundingSet=[^ ]*\|RestrictAddressFamilies=[^ ]*\) .*/\1/p' \

@@ -392,6 +392,26 @@ classes:
 
 // ---- bad configs: one mistake each, reported once, where it is -----------------------------
 
+TEST(Config, SchedulingIsOffUnlessAskedFor) {
+  const std::string head = R"(node: gw
+links:
+  - {name: 5g, interface: wwan0, kind: cellular, probes: [{type: icmp, target: 198.19.0.1}]}
+classes:
+  - {name: c2, precedence: flash, match: {dscp: [ef]}, links: [5g], when_none: blackhole}
+)";
+  auto plain = load_config_text(head, "t.yaml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain.config->scheduling, SchedulingConfig{});
+  auto rt = load_config_text(head + "scheduling: {policy: rr, priority: 42, lock_memory: true}\n", "t.yaml");
+  ASSERT_TRUE(rt.ok()) << rt.errors.front().to_string();
+  EXPECT_EQ(rt.config->scheduling.policy, SchedPolicy::rr);
+  EXPECT_EQ(rt.config->scheduling.priority, 42);
+  EXPECT_TRUE(rt.config->scheduling.lock_memory);
+  auto locked = load_config_text(head + "scheduling: {lock_memory: true}\n", "t.yaml");
+  ASSERT_TRUE(locked.ok());
+  EXPECT_EQ(locked.config->scheduling.policy, SchedPolicy::other);
+}
+
 struct BadConfig {
   const char* file;  // under tests/fixtures/bad-configs/
   int line;
@@ -537,6 +557,10 @@ constexpr BadConfig kBadConfigs[] = {
     {"100-incidents-no-reporters.yaml", 10, 3, "incidents.allowed_reporters: is required with subscribe"},
     {"101-incidents-bad-reporter-key.yaml", 13, 33, "allowed_reporters[0].public_key: is not an Ed25519 public key"},
     {"102-incidents-publish-unsigned.yaml", 10, 3, "incidents.signing_key_file: is required with publish"},
+    {"103-scheduling-fifo-without-priority.yaml", 10, 3, "scheduling.priority: is required with policy fifo or rr"},
+    {"104-scheduling-priority-without-policy.yaml", 10, 13, "scheduling.priority: needs policy fifo or rr"},
+    {"105-scheduling-priority-100.yaml", 11, 13, "scheduling.priority"},
+    {"106-scheduling-bad-policy.yaml", 10, 11, "scheduling.policy: 'deadline' is not allowed; use"},
 };
 
 class BadConfigTest : public testing::TestWithParam<BadConfig> {};

@@ -77,6 +77,25 @@ TEST(LifelinectlRender, StatusSaysHowTheJournalIs) {
   EXPECT_NE(status("null").find("journal: NONE"), std::string::npos);
 }
 
+TEST(LifelinectlRender, StatusSaysHowLateTheLoopRuns) {
+  auto status = [](const std::string& loop) {
+    return render_result("status",
+                         R"({"daemon":{"node":"gw","loop":)" + loop +
+                             R"(},"links":[{"name":"5g","detection_seconds":0.04},{"name":"geo","detection_seconds":0.16}],"classes":[]})",
+                         kNow);
+  };
+  const auto calm = status(R"({"scheduling":"fifo 50 + memory locked","timer_lag_max_seconds":0.0003,)"
+                           R"("reply_lag_max_seconds":0.0002,"worker_queued":0,"journal_queued":0})");
+  EXPECT_NE(calm.find("loop: fifo 50 + memory locked; late by at most 0.3 ms (timers), 0.2 ms (replies) in the "
+                      "last minute, smallest detection time 40 ms\n"),
+            std::string::npos)
+      << calm;
+  EXPECT_EQ(calm.find("LAGGING"), std::string::npos);
+  const auto late = status(R"({"scheduling":"other","timer_lag_max_seconds":0.031,)"
+                           R"("reply_lag_max_seconds":0.002,"worker_queued":2,"journal_queued":1})");
+  EXPECT_NE(late.find("(LAGGING: failover is late by as much); 3 jobs waiting off the loop"), std::string::npos) << late;
+}
+
 TEST(LifelinectlRender, StatusSummarisesFindingsTheModemAndIncidents) {
   const auto out = render_result(
       "status",
