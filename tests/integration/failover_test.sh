@@ -30,6 +30,7 @@ from=$(log_lines)
 t1=$(impair 5g restore)
 wait_log "class c2: leo -> 5g" 15 "$from" && ok "c2 failed back to 5G" || fail "c2 did not fail back"
 back=$(date +%s.%N)
+stays_on 0 wwan0 3 && ok "c2 stays on 5G after its failback (3 s)" || fail "c2 did not stay on 5G after its failback"
 wait_streams
 stop_sink
 

@@ -51,6 +51,7 @@ trap 'exit 143' TERM
 ok() { echo "ok   - $*"; }
 fail() { echo "FAIL - $*" >&2; failures=$((failures + 1)); }
 finish() {
+  check_undisturbed
   if [[ $failures -gt 0 ]]; then
     echo "$failures check(s) failed" >&2
     exit 1
@@ -95,7 +96,66 @@ wait_log() {  # wait_log PATTERN SECONDS [FROM_LINE]: polls the daemon's log
   done
   return 1
 }
-log_lines() { wc -l <"$work/lifelined.log"; }
+log_lines() { if [[ -f $work/lifelined.log ]]; then wc -l <"$work/lifelined.log"; else echo 0; fi; }
+
+# What the test does to the base, in log order: "LOGLINE WHAT on|off" (WHAT: a link, or
+# class:NAME for a class it moves by hand). Anything else that happens is lifelined's own
+# doing, and check_undisturbed (run by finish) fails the test for it:
+#  - a link that goes down while the test did not disturb it (a stall, a false detection);
+#  - a class that leaves the link it failed back to, other than by failing back further to a
+#    link it prefers, while the test did not disturb that link or that class (failback
+#    flapping).
+disturb() {  # disturb WHAT on|off
+  echo "$(log_lines) $1 $2" >>"$work/disturbances"
+  # The cloud VPN rides over 5G (carried_over in config/examples/lab.yaml): 5G takes it along.
+  [[ $1 == 5g ]] && echo "$(log_lines) cloud $2" >>"$work/disturbances"
+  return 0
+}
+check_undisturbed() {
+  [[ -f $work/lifelined.log ]] || return 0
+  touch "$work/disturbances"
+  local found
+  found=$(awk -v disturbances="$work/disturbances" '
+    BEGIN {
+      while ((getline line < disturbances) > 0) {
+        split(line, f, " "); n++; at[n] = f[1]; what[n] = f[2]; state[n] = f[3]
+      }
+    }
+    # Was WHAT disturbed at any time in [from, to) (log lines)?
+    function disturbed(w, from, to,   i, s) {
+      s = "off"
+      for (i = 1; i <= n; i++) {
+        if (what[i] != w) continue
+        if (at[i] < from) s = state[i]
+        else if (at[i] < to && state[i] == "on") return 1
+      }
+      return s == "on"
+    }
+    match($0, /link [^ :]+: (up|degraded) -> down/) {
+      l = substr($0, RSTART + 5); sub(/:.*/, "", l)
+      if (!disturbed(l, NR, NR + 1)) print "link " l " went down undisturbed (log line " NR "): " $0
+    }
+    match($0, /class [^ :]+: [^ ]+ -> [^ :]+: /) {
+      c = substr($0, RSTART + 6); sub(/:.*/, "", c)
+      rest = substr($0, RSTART); sub(/^class [^ :]+: /, "", rest)
+      from = rest; sub(/ .*/, "", from)
+      to = rest; sub(/^[^ ]+ -> /, "", to); sub(/:.*/, "", to)
+      # A second failback, on to a link it prefers even more, is no flap.
+      if ((c in home) && from == home[c] && $0 !~ /\(failback\)/ &&
+          !disturbed(home[c], since[c], NR) && !disturbed("class:" c, since[c], NR)) {
+        print "class " c " left " from " after failing back to it (log lines " since[c] "-" NR "): " $0
+      }
+      delete home[c]
+      if ($0 ~ /\(failback\)/) { home[c] = to; since[c] = NR }
+    }
+  ' "$work/lifelined.log")
+  if [[ -n $found ]]; then
+    while IFS= read -r line; do fail "$line"; done <<<"$found"
+  else
+    ok "no link went down and no class left its link but by the test's doing"
+  fi
+}
+
 
 # The operations endpoints of a test daemon live in its work dir, not in /run/lifeline and
 # /var/lib/lifeline (which systemd creates for the real service), and are owned by root (a
@@ -164,6 +224,7 @@ wait_streams() { local p; for p in "${stream_pids[@]}"; do wait "$p" || fail "a 
 stream_field() { jq -r --arg n "$2" ".streams[] | select(.class == \$n) | $3" "$1"; }
 
 impair() {  # impair LINK ACTION: prints T0 (epoch seconds)
+  if [[ $2 == restore ]]; then disturb "$1" off; else disturb "$1" on; fi
   "$lab" impair "$1" "$2" --prefix "$prefix" | grep -o 't0=[0-9.]*' | cut -d= -f2
 }
 
@@ -190,3 +251,24 @@ YAML
 
 # class_route CLASS_SLOT [-6]: the default route in the class's table, as `ip route` prints it
 class_route() { in_ns gw ip ${2:-} route show table $((21000 + $1)) proto 76 default; }
+
+route_dev() {  # route_dev SLOT: the interface of class SLOT's IPv4 default route (or its type)
+  local r
+  r=$(class_route "$1")
+  if [[ $r == *" dev "* ]]; then sed -E 's/.* dev ([^ ]+).*/\1/' <<<"$r"; else awk '{print $1}' <<<"$r"; fi
+}
+wait_dev() {  # wait_dev SLOT DEV SECONDS
+  local i
+  for ((i = 0; i < $3 * 50; i++)); do [[ $(route_dev "$1") == "$2" ]] && return 0; sleep 0.02; done
+  return 1
+}
+# stays_on SLOT DEV SECONDS: the class's route does not leave DEV for that long (after a
+# failback: fifty detection times of 5G, long enough for a flap to show).
+stays_on() {
+  local i dev
+  for ((i = 0; i < $3 * 20; i++)); do
+    dev=$(route_dev "$1")
+    [[ $dev == "$2" ]] || { echo "class slot $1 left $2 for $dev after $((i * 50)) ms" >&2; return 1; }
+    sleep 0.05
+  done
+}

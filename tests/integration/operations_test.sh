@@ -29,16 +29,6 @@ drills:
 EOF
 start_lifelined "$config"
 
-route_dev() {  # route_dev SLOT: the interface of class SLOT's IPv4 default route (or its type)
-  local r
-  r=$(class_route "$1")
-  if [[ $r == *" dev "* ]]; then sed -E 's/.* dev ([^ ]+).*/\1/' <<<"$r"; else awk '{print $1}' <<<"$r"; fi
-}
-wait_dev() {  # wait_dev SLOT DEV SECONDS
-  local i
-  for ((i = 0; i < $3 * 50; i++)); do [[ $(route_dev "$1") == "$2" ]] && return 0; sleep 0.02; done
-  return 1
-}
 drill_table() { in_ns gw nft list table inet lifeline_drill 2>/dev/null; }
 
 # ---- status, explain
@@ -57,6 +47,7 @@ ctl explain nosuch >/dev/null 2>"$work/err.txt" || rc=$?
   fail "explain nosuch: exit $rc, $(cat "$work/err.txt")"
 
 # ---- pin: the kernel follows, and the journal keeps it across kill -9
+disturb class:c2 on
 ctl pin c2 leo --for 10m --reason "ops test pin" >"$work/pin.txt" || fail "pin: $(cat "$work/pin.txt")"
 wait_dev 0 sat0 5 && ok "pin c2 leo: c2's route is via sat0 (LEO)" || fail "after the pin c2 is on $(route_dev 0)"
 kill -KILL "$lifelined_pid"
@@ -76,8 +67,10 @@ grep -q "restored from the journal: class c2 pinned to leo" "$work/lifelined.log
   ok "the restarted daemon restored the pin: c2 stays on LEO" || fail "the pin was not restored: c2 on $(route_dev 0)"
 ctl unpin c2 --reason "ops test done" >/dev/null || fail "unpin failed"
 wait_dev 0 wwan0 15 && ok "unpin c2: back to 5G after its hold-down" || fail "after the unpin c2 is on $(route_dev 0)"
+disturb class:c2 off
 
 # ---- drain and undrain
+disturb 5g on
 ctl drain 5g --for 10m --reason "ops test drain" >/dev/null || fail "drain failed"
 wait_dev 0 sat0 5 && wait_dev 1 sat0 5 && ok "drain 5g: c2 and isr leave 5G" ||
   fail "after the drain: c2 on $(route_dev 0), isr on $(route_dev 1)"
@@ -85,6 +78,8 @@ wait_dev 0 sat0 5 && wait_dev 1 sat0 5 && ok "drain 5g: c2 and isr leave 5G" ||
   ok "lifelinectl links shows the drain and its reason" || fail "the drain is not shown"
 ctl undrain 5g >/dev/null || fail "undrain failed"
 wait_dev 0 wwan0 15 && ok "undrain 5g: c2 returns to 5G after its hold-down" || fail "after the undrain c2 is on $(route_dev 0)"
+stays_on 0 wwan0 2 && ok "c2 stays on 5G after the undrain (2 s)" || fail "c2 did not stay on 5G after the undrain"
+disturb 5g off
 ctl --json history --link 5g --kind class >"$work/class-history.json"
 [[ $(jq '[.events[] | select(.class == "c2" and .from == "5g")] | length' "$work/class-history.json") -ge 1 &&
   $(jq '[.events[] | select(.class == "c2" and .to == "5g")] | length' "$work/class-history.json") -ge 1 ]] &&
@@ -97,6 +92,7 @@ events_pid=$!
 bg_pids+=("$events_pid")
 sleep 0.5  # the subscription travels to the publisher
 wait_dev 1 wwan0 10 || fail "isr is not back on 5G before the drill"
+disturb 5g on
 ctl drill start --link 5g --fault blackhole --for 3s >"$work/drill-start.txt" || fail "drill start: $(cat "$work/drill-start.txt")"
 drill_table | grep -q "drop" && drill_table | grep -q '"wwan0"' &&
   ok "the drill installed a drop on wwan0 (table inet lifeline_drill)" || fail "no drill table: $(drill_table)"
@@ -106,6 +102,7 @@ ctl drill start --link leo --fault blackhole --for 3s >/dev/null 2>"$work/err.tx
 wait_dev 0 sat0 3 && ok "during the drill c2 fails over to LEO" || fail "during the drill c2 is on $(route_dev 0)"
 for ((i = 0; i < 100; i++)); do drill_table >/dev/null || break; sleep 0.1; done
 drill_table >/dev/null && fail "the drill's fault is still there after --for" || ok "the fault is removed when the drill's time is up"
+disturb 5g off
 for ((i = 0; i < 300; i++)); do
   [[ $(ctl --json drill status | jq -r .drill.state) != running ]] && break
   sleep 0.1
@@ -133,13 +130,16 @@ grep -q '^lifeline_drills_total{result="passed"} 1' <<<"$scrape" &&
   ok "Prometheus metrics export the drill report" || fail "drill metrics: $(grep drill <<<"$scrape")"
 
 # ---- a loss drill, aborted
+disturb 5g on
 ctl drill start --link 5g --fault loss=40% --for 60s >/dev/null || fail "loss drill start"
 drill_table | grep -q "numgen random mod 100 < 40" && ok "a loss drill drops 40 % with numgen" || fail "loss drill table: $(drill_table)"
 ctl drill abort --reason "ops test abort" >/dev/null || fail "drill abort"
 drill_table >/dev/null && fail "abort left the fault in place" || ok "abort removes the fault at once"
 [[ $(ctl --json drill report | jq -r .state) == aborted ]] && ok "the report says aborted" || fail "report after abort"
+disturb 5g off
 
 # ---- kill -9 during a drill: the restart removes the leftover
+disturb 5g on
 ctl drill start --link 5g --fault blackhole --for 60s >/dev/null || fail "drill start before kill -9"
 kill -KILL "$lifelined_pid"
 wait "$lifelined_pid" 2>/dev/null || true
@@ -148,5 +148,6 @@ drill_table >/dev/null && ok "kill -9 during a drill leaves its fault behind" ||
 from=$(log_lines)
 start_lifelined "$config" "$from"
 drill_table >/dev/null && fail "the restart left the drill's fault in place" || ok "the restart removes the leftover fault"
+disturb 5g off
 wait_dev 0 wwan0 15 && ok "and 5G carries c2 again" || fail "after the restart c2 is on $(route_dev 0)"
 finish

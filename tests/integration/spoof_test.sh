@@ -32,6 +32,7 @@ attacker=$!
 bg_pids+=("$attacker")
 sleep 0.5
 from=$(log_lines)
+disturb 5g on
 in_ns c-5g nft -f - <<'NFT'
 table inet lft_blackhole {
   chain forward {

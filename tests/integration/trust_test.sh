@@ -10,13 +10,6 @@ source "$(dirname "$0")/lifelined_lib.sh"
 command -v minisign >/dev/null || { fail "minisign is missing (scripts/setup.sh)"; exit 1; }
 lifelinectl=$build/cli/lifelinectl
 ctl() { "$lifelinectl" --socket "$work/control.sock" "$@"; }
-route_dev() { class_route "$1" | sed -nE 's/.* dev ([^ ]+).*/\1/p'; }
-wait_dev() {  # wait_dev SLOT DEV SECONDS
-  local i
-  for ((i = 0; i < $3 * 50; i++)); do [[ $(route_dev "$1") == "$2" ]] && return 0; sleep 0.02; done
-  return 1
-}
-
 minisign -G -W -p "$work/nca.pub" -s "$work/nca.key" </dev/null >/dev/null 2>&1
 attest() {  # attest LINK SERIAL CORE_VENDOR
   cat >"$work/$1.yaml" <<YAML
@@ -72,6 +65,7 @@ grep -q "^5g 8$" "$work/serials" && ok "the accepted serial is kept ($work/seria
 
 attest 5g 7 Nokia
 from=$(log_lines)
+disturb 5g on  # a rollback: 5G is not to be trusted any more
 kill -HUP "$lifelined_pid"
 wait_dev 0 sat0 5 && ok "an older attestation (serial 7) is a rollback: C2 leaves 5G at once" ||
   fail "c2 on $(route_dev 0) after the rollback"
