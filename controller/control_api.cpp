@@ -157,6 +157,8 @@ json daemon_json(const snapshot::Daemon& d) {
            {{"scheduling", d.loop.scheduling},
             {"timer_lag_max_seconds", d.loop.timer_lag_max_recent},
             {"reply_lag_max_seconds", d.loop.reply_lag_max_recent},
+            {"timer_lag_max_5s_seconds", d.loop.timer_lag_max_5s},
+            {"reply_lag_max_5s_seconds", d.loop.reply_lag_max_5s},
             {"timer_lag_max_since_start_seconds", d.loop.timer_lag_max},
             {"reply_lag_max_since_start_seconds", d.loop.reply_lag_max},
             {"worker_queued", d.loop.worker_queued},

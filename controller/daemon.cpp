@@ -264,22 +264,26 @@ struct Daemon::Impl : api::DaemonApi {
     restore_standing_orders(start);
     refresh_trust(start);
     adopt_existing_routes();
+    // Once every thread of ours exists: they keep normal priority (only the loop is
+    // real-time), and threads made later start normal too (SCHED_RESET_ON_FORK). Before the
+    // timers: locking the memory faults every page in (tens of ms).
+    const auto scheduling = apply_scheduling(config.scheduling);
+    for (const auto& w : scheduling.warnings) log::warning(w);
+    scheduling_text = scheduling.applied;
+    if (config.scheduling != config::SchedulingConfig{}) log::notice("event loop scheduling: " + scheduling_text);
 
+    // The probes start now: what start-up took (reading the kernel, locking memory) is not
+    // the loop's lag.
+    const TimePoint go = now();
     signals.async_wait([this](const boost::system::error_code& ec, int signo) { on_signal(ec, signo); });
-    for (auto& link : links) start_link(*link, start);
-    begin_settle(start);
+    for (auto& link : links) start_link(*link, go);
+    begin_settle(go);
     arm_reconcile();
     arm_watchdog();
     log::notice("lifelined " + config.node + ": " + std::to_string(config.links.size()) +
                 " links, " + std::to_string(config.classes.size()) + " classes; waiting for probes");
     emit(events::daemon_step(config.node, "started", LIFELINE_VERSION_STRING, std::chrono::system_clock::now()));
     arm_retention();
-    // Last, once every thread of ours exists: they keep normal priority (only the loop is
-    // real-time), and threads made later start normal too (SCHED_RESET_ON_FORK).
-    const auto scheduling = apply_scheduling(config.scheduling);
-    for (const auto& w : scheduling.warnings) log::warning(w);
-    scheduling_text = scheduling.applied;
-    if (config.scheduling != config::SchedulingConfig{}) log::notice("event loop scheduling: " + scheduling_text);
     notify("READY=1\nSTATUS=settling: measuring links");
     io.run();
     operations.clear();  // control server, publisher, exporter go before the state they read
@@ -1085,16 +1089,14 @@ struct Daemon::Impl : api::DaemonApi {
     // While settling, links are still being measured: a decision now would only record
     // which link happened to answer first (and start hold-downs against the others).
     if (!settled) return;
-    const TimePoint started = now();
-    policy::Decision next = engine->decide(inputs, pins, std::move(last.state), at);
-    apply(next, started);
-    last = std::move(next);
-    observe_decision(seconds_between(started, now()));
+    decision_started = now();
+    ++decisions;
+    last = engine->decide(inputs, pins, std::move(last.state), at);
+    apply_pending();
     arm_wakeup();
   }
 
   void observe_decision(double seconds) {
-    ++decisions;
     auto& h = decision_histogram;
     ++h.count;
     h.sum += seconds;
@@ -1103,17 +1105,30 @@ struct Daemon::Impl : api::DaemonApi {
     }
   }
 
-  // Puts every class whose target changed onto its new route: one netlink message per
-  // family, highest precedence first, all in this turn of the loop. Only then the slower
-  // work: conntrack flushes and log lines, so no class waits for another's flush.
-  void apply(const policy::Decision& d, TimePoint started) {
+  // Puts every class whose target differs from the last decision onto its new route: one
+  // netlink message per family, highest precedence first, then its log line and event. One
+  // turn of the loop does this for at most kSliceBudget of route switching: a decision that
+  // moves hundreds of classes goes on in the next turns, so that the probes and replies due
+  // meanwhile are not held up (the loop's lag stays within a couple of milliseconds), and the
+  // classes that matter most are always in the first slice. The moved classes' conntrack
+  // entries go to the worker once the last slice is done: one walk for all of them.
+  static constexpr Duration kSliceBudget = std::chrono::microseconds(300);
+
+  void apply_pending() {
+    if (last.classes.size() != applied.size()) return;  // a reload is swapping the state
+    const TimePoint slice_start = now();
     std::vector<std::pair<std::size_t, policy::Target>> moved;  // class, previous target
     bool failed = false;
+    bool more = false;
     for (const auto c : model->order) {
-      const auto& cd = d.classes[c];
-      if (cd.target == applied[c]) continue;
+      const auto& target = last.classes[c].target;
+      if (target == applied[c]) continue;
+      if (!moved.empty() && now() - slice_start >= kSliceBudget) {
+        more = true;
+        break;
+      }
       for (const Family family : {Family::v4, Family::v6}) {
-        const auto route = routing::class_route(config, c, family, cd.target);
+        const auto route = routing::class_route(config, c, family, target);
         auto& current = installed[c][family == Family::v4 ? 0 : 1];
         if (current.known && current.route == route) continue;
         const auto error = effects.routes->set_class_route(routing::class_table(c), family, route);
@@ -1128,31 +1143,44 @@ struct Daemon::Impl : api::DaemonApi {
         }
       }
       moved.emplace_back(c, applied[c]);
-      applied[c] = cd.target;
+      applied[c] = target;
     }
     const TimePoint switched = now();
     flush_after_switch();
-    std::map<std::uint32_t, std::string> stale_flows;  // mark -> class
     for (const auto& [c, before] : moved) {
       const auto from = policy::target_name(*model, before);
       const auto to = policy::target_name(*model, applied[c]);
-      const auto reason = policy::reason_text(*model, inputs, d, c);
-      const double took = seconds_between(started, switched);
+      const auto reason = policy::reason_text(*model, inputs, last, c);
+      const double took = seconds_between(decision_started, switched);
       log::notice("class " + config.classes[c].name + ": " + from + " -> " + to + ": " + reason);
       auto& book = books[c];
-      ++book.switches[{from, to, policy::to_string(d.classes[c].why)}];
+      ++book.switches[{from, to, policy::to_string(last.classes[c].why)}];
       book.last_switch = switched;
       book.last_switch_seconds = took;
       emit(events::class_switch(config.node, config.classes[c].name, from, to,
-                                policy::to_string(d.classes[c].why), reason, took, wall(switched)));
+                                policy::to_string(last.classes[c].why), reason, took, wall(switched)));
       drill_observe_switch(c, before, applied[c], switched, took);
       // Flows NATed out of the old link cannot continue on another one: drop their conntrack
       // entries so they re-establish (and are re-marked) on the new path.
       if (before.kind == policy::TargetKind::link) stale_flows.emplace(routing::class_mark(c), config.classes[c].name);
     }
-    // All of them with one walk of the conntrack table, on the worker: the loop goes on.
-    if (!stale_flows.empty()) flusher->flush(stale_flows);
     if (failed) schedule_repair();
+    if (more) {
+      if (!slice_posted) {
+        slice_posted = true;
+        asio::post(io, [this] {
+          slice_posted = false;
+          if (!stopping) apply_pending();
+        });
+      }
+      return;
+    }
+    observe_decision(seconds_between(decision_started, now()));
+    // All of them with one walk of the conntrack table, on the worker: the loop goes on.
+    if (!stale_flows.empty()) {
+      flusher->flush(stale_flows);
+      stale_flows.clear();
+    }
   }
 
   void arm_wakeup() {
@@ -1681,8 +1709,10 @@ struct Daemon::Impl : api::DaemonApi {
     s.decision_seconds = decision_histogram;
     s.loop.timer_lag = loop_lag.histogram(LoopLag::Source::timer);
     s.loop.reply_lag = loop_lag.histogram(LoopLag::Source::reply);
-    s.loop.timer_lag_max_recent = to_seconds(loop_lag.recent_max(LoopLag::Source::timer, t));
-    s.loop.reply_lag_max_recent = to_seconds(loop_lag.recent_max(LoopLag::Source::reply, t));
+    s.loop.timer_lag_max_recent = to_seconds(loop_lag.recent_max(LoopLag::Source::timer, t, std::chrono::seconds(60)));
+    s.loop.reply_lag_max_recent = to_seconds(loop_lag.recent_max(LoopLag::Source::reply, t, std::chrono::seconds(60)));
+    s.loop.timer_lag_max_5s = to_seconds(loop_lag.recent_max(LoopLag::Source::timer, t, std::chrono::seconds(5)));
+    s.loop.reply_lag_max_5s = to_seconds(loop_lag.recent_max(LoopLag::Source::reply, t, std::chrono::seconds(5)));
     s.loop.timer_lag_max = to_seconds(loop_lag.max(LoopLag::Source::timer));
     s.loop.reply_lag_max = to_seconds(loop_lag.max(LoopLag::Source::reply));
     s.loop.worker_queued = worker.queued();
@@ -2244,6 +2274,11 @@ struct Daemon::Impl : api::DaemonApi {
   std::uint64_t decisions = 0;
   snapshot::Histogram decision_histogram;
   LoopLag loop_lag;
+  // apply_pending(): when the decision being applied was taken, whether its next slice is
+  // queued, and the marks of the classes it moved so far (flushed after the last slice).
+  TimePoint decision_started{};
+  bool slice_posted = false;
+  std::map<std::uint32_t, std::string> stale_flows;
   std::string scheduling_text = "other";  // how the loop runs (apply_scheduling)
   SystemTime started_wall{};
   SystemTime config_loaded{};

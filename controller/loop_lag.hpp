@@ -18,28 +18,28 @@ class LoopLag {
  public:
   enum class Source : std::uint8_t { timer, reply };
   static constexpr std::size_t kSources = 2;
-  // The window of recent_max(): the largest lag in the current and the previous minute.
-  static constexpr Duration kWindow = std::chrono::seconds(60);
+  // recent_max() looks back at most this far, a second at a time.
+  static constexpr std::int64_t kSeconds = 120;
 
   LoopLag();
   // One handler ran `late` after it was due (negative lateness counts as none).
   void observe(Source source, Duration late, TimePoint now);
   const snapshot::Histogram& histogram(Source source) const { return histograms_[index(source)]; }
-  // The largest lag seen within the last one to two minutes (0 when nothing was seen).
-  Duration recent_max(Source source, TimePoint now) const;
+  // The largest lag seen in the last `window` (whole seconds, at most kSeconds; the current
+  // second counts as one), 0 when nothing was seen.
+  Duration recent_max(Source source, TimePoint now, std::chrono::seconds window) const;
   // The largest lag ever seen.
   Duration max(Source source) const { return max_[index(source)]; }
 
  private:
   static std::size_t index(Source s) { return static_cast<std::size_t>(s); }
-  void roll(TimePoint now);
+  static std::int64_t second_of(TimePoint t);
 
   std::array<snapshot::Histogram, kSources> histograms_;
   std::array<Duration, kSources> max_{};
-  // Max per window: the current one (since window_start_) and the one before it.
-  TimePoint window_start_{};
-  std::array<Duration, kSources> current_{};
-  std::array<Duration, kSources> previous_{};
+  // Per second of the steady clock (a ring): which second a slot holds, and its maxima.
+  std::array<std::int64_t, kSeconds> second_{};
+  std::array<std::array<Duration, kSources>, kSeconds> per_second_{};
 };
 
 const char* to_string(LoopLag::Source source);

@@ -168,8 +168,10 @@ struct Journal {
 struct Loop {
   Histogram timer_lag;  // timer handlers: run - due
   Histogram reply_lag;  // probe replies: handled - received by the kernel
-  double timer_lag_max_recent = 0;  // seconds, the last one to two minutes
+  double timer_lag_max_recent = 0;  // seconds, the last minute
   double reply_lag_max_recent = 0;
+  double timer_lag_max_5s = 0;  // the last 5 seconds: what happens now
+  double reply_lag_max_5s = 0;
   double timer_lag_max = 0;  // since the start
   double reply_lag_max = 0;
   std::size_t worker_queued = 0;   // conntrack, route dumps, nftables, NSS

@@ -95,8 +95,58 @@ show_routes() {
       "$(ip netns exec "$prefix-gw" ip route show table $((21000 + slot)) proto 76 default | head -1 | sed 's/ onlink//')"
   done
 }
+
+# Every outcome the demo states is read from the gateway: lifelinectl --json and the kernel's
+# route tables. What differs from what the demo expects is printed as UNEXPECTED, and the demo
+# then exits 1 at the end.
+unexpected=0
+expect_fail() { printf '  \033[1;31mUNEXPECTED: %s\033[0m\n' "$*"; unexpected=$((unexpected + 1)); }
+classes_json() { ctl --json classes; }
+target_of() { jq -r --arg c "$1" '.classes[] | select(.name == $c) | .target' <<<"$2"; }
+# The interface a class's IPv4 route leaves by, from the kernel: what the packets really do.
+route_dev() {
+  ip netns exec "$prefix-gw" ip route show table $((21000 + $1)) proto 76 default |
+    sed -nE 's/.* dev ([^ ]+).*/\1/p; s/^(blackhole|unreachable).*/\1/p' | head -1
+}
+declare -A SLOT=([c2]=0 [isr]=1 [voice]=2 [logistics]=3)
+declare -A DEV=([5g]=wwan0 [leo]=sat0 [geo]=sat1 [cloud]=vpn0)
+# wait_targets SECONDS CLASS=LINK...: polls until the daemon says each class is on its link
+# and the kernel's route agrees; 1 if not within SECONDS.
+wait_targets() {
+  local budget=$1 i pair c l json all
+  shift
+  for ((i = 0; i < budget * 20; i++)); do
+    json=$(classes_json) all=1
+    for pair in "$@"; do
+      c=${pair%%=*} l=${pair#*=}
+      [[ $(target_of "$c" "$json") == "$l" && $(route_dev "${SLOT[$c]}") == "${DEV[$l]}" ]] || all=0
+    done
+    ((all)) && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# Where every class is now, in words: "c2 on leo, isr on leo, ..." (daemon and kernel).
+where() {
+  local json c out=
+  json=$(classes_json)
+  for c in c2 isr voice logistics; do
+    out+="${out:+, }$c on $(target_of "$c" "$json") (dev $(route_dev "${SLOT[$c]}"))"
+  done
+  echo "$out"
+}
+# ms between T0 (epoch seconds) and the instant the daemon moved CLASS (its `since`).
+moved_after_ms() {
+  local since
+  since=$(jq -r --arg c "$1" '.classes[] | select(.name == $c) | .since' <<<"$(classes_json)")
+  awk -v a="$2" -v b="$(date -d "$since" +%s.%N)" 'BEGIN { printf "%.0f", (b - a) * 1000 }'
+}
+
 say "class routes in the gateway (ip route show table 2100N)"
 show_routes
+wait_targets 10 c2=5g isr=5g voice=5g logistics=cloud &&
+  echo "  c2, isr and voice ride 5G, logistics the cloud VPN over it: $(where)" ||
+  expect_fail "the classes did not start on their preferred links: $(where)"
 
 say "sending a 1 kHz UDP stream per class from the LAN to HQ"
 ip netns exec "$prefix-hq" build/lab/tools/lifeline-lab-stream sink --report "$work/sink.json" \
@@ -117,8 +167,15 @@ send logistics 198.18.11.10 0 9200
 sleep 3
 
 say "black-holing the 5G link (nftables drop in the 5G carrier)"
-lab/lab.sh impair 5g blackhole --prefix "$prefix" | sed 's/^/  /'
-sleep 2
+impaired=$(lab/lab.sh impair 5g blackhole --prefix "$prefix")
+sed 's/^/  /' <<<"$impaired"
+t0=$(grep -o 't0=[0-9.]*' <<<"$impaired" | cut -d= -f2)
+if wait_targets 2 c2=leo isr=leo voice=leo logistics=leo; then
+  echo "  every class left 5G for LEO: c2 $(moved_after_ms c2 "$t0") ms after the black hole, isr $(moved_after_ms isr "$t0") ms," \
+    "voice $(moved_after_ms voice "$t0") ms, logistics (its VPN rides over 5G) $(moved_after_ms logistics "$t0") ms"
+else
+  expect_fail "not every class left 5G within 2 s: $(where)"
+fi
 show_routes
 sleep 3
 
@@ -126,20 +183,38 @@ say "what an operator sees meanwhile: lifelinectl explain c2"
 ctl explain c2 | sed 's/^/  /'
 
 say "restoring 5G: it must be stable for 5 s, then each class waits out its 10 s hold-down"
-lab/lab.sh impair 5g restore --prefix "$prefix" | sed 's/^/  /'
-sleep 17
+restored=$(lab/lab.sh impair 5g restore --prefix "$prefix")
+sed 's/^/  /' <<<"$restored"
+t1=$(grep -o 't0=[0-9.]*' <<<"$restored" | cut -d= -f2)
+if wait_targets 30 c2=5g isr=5g voice=5g logistics=cloud; then
+  echo "  the classes are home again: c2 back on 5G $(awk -v ms="$(moved_after_ms c2 "$t1")" 'BEGIN { printf "%.1f", ms / 1000 }') s after the restore, logistics on the cloud VPN"
+else
+  expect_fail "the classes did not come home within 30 s: $(where)"
+fi
 show_routes
+# They stay there: a failback that flaps would show within a few detection times.
+sleep 2
+[[ $(where) == "c2 on 5g (dev wwan0), isr on 5g (dev wwan0), voice on 5g (dev wwan0), logistics on cloud (dev vpn0)" ]] &&
+  echo "  and they stay there (2 s later: $(where))" || expect_fail "a class left again after its failback: $(where)"
 
 say "a rogue base station: the 5G modem is pulled down to GSM on a cell nobody surveyed"
 echo '{"rat": "gsm", "cell_id": 999, "rsrp": -60.0, "neighbours": 0}' >"$work/modem.state"
-sleep 2
+if wait_targets 3 c2=leo; then
+  json=$(classes_json)
+  echo "  c2 requires integrity: it left 5G for $(target_of c2 "$json"); isr is on $(target_of isr "$json")," \
+    "voice on $(target_of voice "$json"), logistics on $(target_of logistics "$json")"
+  [[ $(target_of isr "$json") == 5g && $(target_of voice "$json") == 5g && $(target_of logistics "$json") == cloud ]] ||
+    expect_fail "classes without the integrity requirement moved too: $(where)"
+else
+  expect_fail "c2 did not leave 5G within 3 s of the rogue cell: $(where)"
+fi
 show_routes
-echo "  (c2 requires integrity: it left 5G; isr and voice stay on it, logistics on the VPN over it)"
 say "lifelinectl explain c2"
 ctl explain c2 | sed 's/^/  /'
 say "the genuine cell is back: the quarantine (10 s here) runs out, then c2's 10 s hold-down"
 echo '{}' >"$work/modem.state"
-sleep 22
+wait_targets 35 c2=5g isr=5g voice=5g logistics=cloud && echo "  c2 is back on 5G: $(where)" ||
+  expect_fail "c2 did not return to 5G within 35 s: $(where)"
 show_routes
 
 say "stopping the streams"
@@ -150,9 +225,22 @@ wait "$sink" 2>/dev/null || true
 say "what each class saw (the outage is the longest gap with loss in its stream)"
 jq -r '.streams[] | "  \(.class | . + "          " | .[0:10]) received \(.received) of \(.expected), outage \(.outage_ms | . * 10 | round / 10) ms, paths: \([.sources[].from | sub(":[0-9]+$"; "")] | unique | join(", "))"' "$work/sink.json"
 echo "  (198.18.1.1 = 5G, 198.18.2.1 = LEO, 198.18.4.1 = cloud VPN: the gateway's NAT address on each uplink)"
+for c in c2 isr voice logistics; do
+  jq -e --arg c "$c" '.streams[] | select(.class == $c) | (.sources | map(.from) | any(startswith("198.18.2.1:"))) and .outage_ms < 1000' \
+    "$work/sink.json" >/dev/null || expect_fail "$c: its stream never crossed LEO, or lost more than 1 s"
+done
+# Only 5G (and the VPN over it) went down, once; LEO and GEO never did.
+downs=$(ctl --json links | jq -r '[.links[] | "\(.name)=\(.downs)"] | join(" ")')
+[[ $downs == "5g=1 leo=0 geo=0 cloud=1" ]] && echo "  link downs: $downs (5G's black hole took the VPN over it along; nothing else went down)" ||
+  expect_fail "link downs: $downs (expected 5g=1 leo=0 geo=0 cloud=1)"
 say "the journal: lifelinectl history --class c2"
 ctl history --class c2 | sed 's/^/  /'
 say "stopping lifelined (its routes stay: fail static)"
 kill -TERM "${pids[0]}"
 wait "${pids[0]}" || true
 sleep 0.2
+if ((unexpected > 0)); then
+  printf '\n\033[1;31mdemo: %d outcome(s) differed from what was expected (above)\033[0m\n' "$unexpected" >&2
+  exit 1
+fi
+say "every outcome above was read from the gateway and was as expected"

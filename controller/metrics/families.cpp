@@ -172,7 +172,7 @@ void add_daemon(Families& f, const snapshot::Daemon& d) {
       .add_histogram({{"source", "timer"}}, d.loop.timer_lag)
       .add_histogram({{"source", "reply"}}, d.loop.reply_lag);
   f.gauge("lifeline_loop_lag_max_seconds",
-          "The largest loop lag of the last one to two minutes, by source; compare with "
+          "The largest loop lag of the last minute, by source; compare with "
           "lifeline_link_detection_time_seconds")
       .add({{"source", "timer"}}, d.loop.timer_lag_max_recent)
       .add({{"source", "reply"}}, d.loop.reply_lag_max_recent);

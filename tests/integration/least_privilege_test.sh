@@ -38,7 +38,7 @@ chmod 0400 "$work/keys"/*.key
 chmod 0750 "$work/keys" "$work/run" "$work/state"
 config=$(lab_config -e "s#/run/lifeline-lab/keys/#$work/keys/#")
 # Our own control, events, metrics and journal settings in place of any the lab config has.
-awk '/^(control|events|metrics|journal):/ { skip = 1; next } /^[^ #]/ { skip = 0 } !skip' \
+awk '/^(control|events|metrics|journal|scheduling):/ { skip = 1; next } /^[^ #]/ { skip = 0 } !skip' \
   "$config" >"$config.new"
 cat >>"$config.new" <<EOF
 control: { socket: $work/run/control.sock, group: nogroup }

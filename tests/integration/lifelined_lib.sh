@@ -59,6 +59,13 @@ finish() {
   echo "all checks passed"
 }
 
+# The traffic generators stand in for other machines, as the lab's network does (lab/lab.sh):
+# they run at its real-time priority, so a busy CPU slows down nothing but itself.
+traffic_prio=()
+if chrt -f "${LAB_RT_PRIORITY:-60}" true 2>/dev/null && [[ ${LAB_RT_PRIORITY:-60} -gt 0 ]]; then
+  traffic_prio=(chrt -f "${LAB_RT_PRIORITY:-60}")
+fi
+
 # Foreground only: in the background a shell function is a subshell, and its $! would not be
 # the command's pid. Background commands use `ip netns exec` directly (it execs).
 in_ns() { local node=$1; shift; ip netns exec "$prefix-$node" "$@"; }
@@ -190,7 +197,7 @@ start_sink() {  # start_sink REPORT LISTEN...: returns once it is bound
   shift
   for l in "$@"; do args+=(--listen "$l"); done
   rm -f "$work/sink.ready"
-  ip netns exec "$prefix-hq" "$stream" sink "${args[@]}" --report "$report" --ready "$work/sink.ready" 2>>"$work/sink.err" &
+  ip netns exec "$prefix-hq" "${traffic_prio[@]}" "$stream" sink "${args[@]}" --report "$report" --ready "$work/sink.ready" 2>>"$work/sink.err" &
   sink_pid=$!
   bg_pids+=("$sink_pid")
   for ((i = 0; i < 250; i++)); do [[ -e $work/sink.ready ]] && return 0; sleep 0.02; done
@@ -208,10 +215,10 @@ all_class_listens() {
 start_stream() {  # start_stream CLASS v4|v6 DURATION: a 1 kHz stream of that class
   local c=$1 family=$2 duration=$3
   if [[ $family == v4 ]]; then
-    ip netns exec "$prefix-client" "$stream" send --to "$SINK4:${PORT[$c]}" --from "${SRC4[$c]}" --dscp "${DSCP[$c]}" \
+    ip netns exec "$prefix-client" "${traffic_prio[@]}" "$stream" send --to "$SINK4:${PORT[$c]}" --from "${SRC4[$c]}" --dscp "${DSCP[$c]}" \
       --rate 1000 --duration "$duration" --class "$c-v4" >"$work/send-$c-v4.json" 2>/dev/null &
   else
-    ip netns exec "$prefix-client" "$stream" send --to "[$SINK6]:$((PORT[$c] + 1))" --from "${SRC6[$c]}" --dscp "${DSCP[$c]}" \
+    ip netns exec "$prefix-client" "${traffic_prio[@]}" "$stream" send --to "[$SINK6]:$((PORT[$c] + 1))" --from "${SRC6[$c]}" --dscp "${DSCP[$c]}" \
       --rate 1000 --duration "$duration" --class "$c-v6" >"$work/send-$c-v6.json" 2>/dev/null &
   fi
   bg_pids+=("$!")

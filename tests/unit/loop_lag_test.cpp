@@ -31,19 +31,22 @@ TEST(LoopLag, CountsEachObservationInItsBucketsBySource) {
   EXPECT_EQ(lag.max(Source::timer), Duration(3ms));
 }
 
-TEST(LoopLag, RecentMaxForgetsAStallAfterOneToTwoMinutes) {
+TEST(LoopLag, RecentMaxLooksBackAWindowOfWholeSeconds) {
   LoopLag lag;
+  const auto minute = std::chrono::seconds(60);
   lag.observe(Source::timer, 100us, at(0s));
   lag.observe(Source::timer, 250ms, at(10s));  // a stall
   lag.observe(Source::timer, 100us, at(20s));
-  EXPECT_EQ(lag.recent_max(Source::timer, at(30s)), Duration(250ms));
-  lag.observe(Source::timer, 100us, at(70s));  // a new window: the stall is in the previous
-  EXPECT_EQ(lag.recent_max(Source::timer, at(80s)), Duration(250ms));
-  lag.observe(Source::timer, 120us, at(135s));  // two windows on: gone
-  EXPECT_EQ(lag.recent_max(Source::timer, at(140s)), Duration(120us));
-  // Nothing observed for a long time: nothing recent.
-  EXPECT_EQ(lag.recent_max(Source::timer, at(600s)), Duration::zero());
-  EXPECT_EQ(lag.recent_max(Source::reply, at(140s)), Duration::zero());
+  EXPECT_EQ(lag.recent_max(Source::timer, at(30s), minute), Duration(250ms));
+  EXPECT_EQ(lag.recent_max(Source::timer, at(30s), std::chrono::seconds(5)), Duration::zero());
+  EXPECT_EQ(lag.recent_max(Source::timer, at(21s), std::chrono::seconds(5)), Duration(100us));
+  EXPECT_EQ(lag.recent_max(Source::timer, at(69s), minute), Duration(250ms));
+  EXPECT_EQ(lag.recent_max(Source::timer, at(71s), minute), Duration(100us));
+  // Two minutes later the ring has gone round: an old slot is not mistaken for a new one.
+  lag.observe(Source::timer, 120us, at(135s));
+  EXPECT_EQ(lag.recent_max(Source::timer, at(140s), minute), Duration(120us));
+  EXPECT_EQ(lag.recent_max(Source::timer, at(600s), minute), Duration::zero());
+  EXPECT_EQ(lag.recent_max(Source::reply, at(140s), minute), Duration::zero());
   EXPECT_EQ(lag.max(Source::timer), Duration(250ms));
 }
 
