@@ -22,9 +22,10 @@ results=${RESULTS_DIR:-$(mktemp -d)/loop-lag-$(date -u +%Y%m%dT%H%M%SZ)}
 lifelined=${LIFELINED:-$build/controller/lifelined}
 ctl_bin=$build/cli/lifelinectl
 filler=$build/bench/lifeline-bench-conntrack
+noise=$build/bench/lifeline-bench-noise
 mkdir -p "$results"
 [[ $(id -u) -eq 0 ]] || { echo "loop_lag: run as root (network namespaces)" >&2; exit 1; }
-for b in "$lifelined" "$ctl_bin" "$filler"; do [[ -x $b ]] || { echo "loop_lag: $b is not built" >&2; exit 1; }; done
+for b in "$lifelined" "$ctl_bin" "$filler" "$noise"; do [[ -x $b ]] || { echo "loop_lag: $b is not built" >&2; exit 1; }; done
 lab=$src/lab/lab.sh
 prefix=lfl-$$
 export LAB_PREFIX=$prefix
@@ -40,11 +41,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 in_gw() { ip netns exec "$prefix-gw" "$@"; }
-ctl() { "$ctl_bin" --socket "$work/control.sock" "$@"; }
+sock=
+ctl() { "$ctl_bin" --socket "$sock" "$@"; }
 
 echo "loop_lag: building the lab" >&2
 "$lab" up --prefix "$prefix" --tools "$build/lab/tools" --reflector "$build/reflector/lifeline-reflector" >/dev/null
 in_gw "$filler" "$entries" 0 >/dev/null
+echo "loop_lag: the machine's own noise: a SCHED_FIFO 50 thread sleeping 1 ms, 30 s" >&2
+machine_noise=$("$noise" 30 50)
 buckets=$(in_gw cat /proc/sys/net/netfilter/nf_conntrack_buckets)
 {
   echo "date_utc: $(date -u +%FT%TZ)"
@@ -53,6 +57,7 @@ buckets=$(in_gw cat /proc/sys/net/netfilter/nf_conntrack_buckets)
   echo "commit: $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "conntrack_buckets: $buckets"
   echo "unrelated_entries: $entries"
+  echo "machine_noise: $machine_noise"
 } >"$results/env.txt"
 
 config() {  # config N: lab.yaml's links, N classes preferring 5G then LEO
@@ -64,8 +69,8 @@ config() {  # config N: lab.yaml's links, N classes preferring 5G then LEO
   done
   sed -n '/^scheduling:/,$p' "$src/config/examples/lab.yaml"
   cat <<YAML
-control: { socket: $work/control.sock, group: root }
-events: { socket: $work/events.sock }
+control: { socket: $work/control-$n.sock, group: root }
+events: { socket: $work/events-$n.sock }
 journal: { path: $work/journal-$n.db }
 metrics: { listen: "127.0.0.1:0" }
 YAML
@@ -91,6 +96,7 @@ fill_classes() {  # ten entries with each class's mark
 echo "classes decision lag_ms flush_ms flows_deleted" >"$results/raw.txt"
 for n in $classes_list; do
   config "$n" >"$work/lifeline-$n.yaml"
+  sock=$work/control-$n.sock
   in_gw "$lifelined" --config "$work/lifeline-$n.yaml" >"$work/lifelined-$n.log" 2>&1 &
   daemon=$!
   for ((i = 0; i < 200; i++)); do grep -q "links measured" "$work/lifelined-$n.log" && break; sleep 0.1; done
@@ -128,17 +134,19 @@ done
 {
   echo "# lifelined loop lag during one decision ($(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs)"
   echo
-  echo "Conntrack: $buckets buckets, $entries unrelated entries + 10 per class. Each row: $repeats drains and $repeats undrains of 5G (each one decision that moves every class and flushes its flows)."
+  echo "Conntrack: $buckets buckets, $entries unrelated entries + 10 per class. Each row: $repeats drains and $repeats undrains of 5G (each one decision that moves every class and flushes its flows). Loop lag: the largest of the 5 s around the decision (timers and replies), and of the 5 s before it (quiet)."
   echo
-  echo "| classes moved | loop lag median | loop lag max | flush wall time median | max | flows deleted per flush | links down |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "The machine's own noise (lifeline-bench-noise: a SCHED_FIFO thread that only sleeps 1 ms, 30 s): $machine_noise"
+  echo
+  echo "| classes moved | loop lag median | loop lag max | quiet 5 s median | quiet max | flush wall time median | max | flows deleted per flush | links down |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for n in $classes_list; do
     awk -v n="$n" -v downs="$(cat "$results/downs-$n.txt")" '
-      $1 == n { lag[++k] = $3; fl[k] = $4; flows = $5 }
+      $1 == n { lag[++k] = $3; fl[k] = $4; flows = $5; q[k] = $6 }
       function median(a, c,   i, j, t) { for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
         return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2 }
-      END { ml = median(lag, k); xl = lag[k]; mf = median(fl, k); xf = fl[k]
-            printf "| %d | %.2f ms | %.2f ms | %.1f ms | %.1f ms | %d | %d |\n", n, ml, xl, mf, xf, flows, downs }' "$results/raw.txt"
+      END { ml = median(lag, k); xl = lag[k]; mq = median(q, k); xq = q[k]; mf = median(fl, k); xf = fl[k]
+            printf "| %d | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.1f ms | %.1f ms | %d | %d |\n", n, ml, xl, mq, xq, mf, xf, flows, downs }' "$results/raw.txt"
   done
 } | tee "$results/summary.md"
 echo "loop_lag: results in $results" >&2

@@ -416,7 +416,54 @@ std::optional<json> dispatch(DaemonApi& api, const json& req, const ops::Peer& p
                      "drill.report");
 }
 
+// A DaemonApi that only knows a snapshot: what answer_from_snapshot() renders. The other
+// calls are never made for the commands it is used for.
+class SnapshotApi final : public DaemonApi {
+ public:
+  explicit SnapshotApi(const snapshot::Daemon& state) : state_(state) {}
+  snapshot::Daemon state() override { return state_; }
+  Result<snapshot::Pin> pin(const std::string&, const std::string&, Duration, const std::string&, const Actor&) override {
+    return refused();
+  }
+  Result<std::optional<snapshot::Pin>> unpin(const std::string&, const std::string&, const Actor&) override {
+    return refused();
+  }
+  Result<DrainInfo> drain(const std::string&, Duration, const std::string&, const Actor&) override { return refused(); }
+  Result<std::optional<snapshot::SystemTime>> undrain(const std::string&, const std::string&, const Actor&) override {
+    return refused();
+  }
+  void reload(const Actor&, Then<ReloadInfo> then) override { then(refused()); }
+  void history(const ops::HistoryQuery&, Then<std::vector<std::string>> then) override { then(refused()); }
+  void drill_start(const std::string&, const Fault&, Duration, const Actor&, Then<snapshot::Drill> then) override {
+    then(refused());
+  }
+  std::optional<snapshot::Drill> drill_status() override { return state_.drill; }
+  Result<snapshot::Drill> drill_abort(const std::string&, const Actor&) override { return refused(); }
+  void drill_report(const std::string&, Then<std::string> then) override { then(refused()); }
+
+ private:
+  static Error refused() { return Error{"failed", "internal error: not a query"}; }
+  const snapshot::Daemon& state_;
+};
+
 }  // namespace
+
+bool is_query(const std::string& request) {
+  const auto req = json::parse(request, nullptr, false);
+  if (!req.is_object()) return false;
+  const auto it = req.find("command");
+  if (it == req.end() || !it->is_string()) return false;
+  const auto& command = it->get_ref<const std::string&>();
+  return command == "status" || command == "links" || command == "classes" || command == "explain" ||
+         command == "drill.status";
+}
+
+std::string answer_from_snapshot(const snapshot::Daemon& state, const std::string& request, const ops::Peer& peer) {
+  SnapshotApi api(state);
+  std::string out;
+  handle_request(api, request, peer, [&out](std::string text) { out = std::move(text); });
+  return out;
+}
 
 void handle_request(DaemonApi& api, const std::string& request, const ops::Peer& peer,
                     std::function<void(std::string)> reply) {

@@ -270,6 +270,10 @@ struct Daemon::Impl : api::DaemonApi {
     const auto scheduling = apply_scheduling(config.scheduling);
     for (const auto& w : scheduling.warnings) log::warning(w);
     scheduling_text = scheduling.applied;
+    if (config.scheduling.policy != config::SchedPolicy::other && scheduling.warnings.empty()) {
+      loop_cpu = keep_cpu_for_loop();
+      if (!loop_cpu.empty()) scheduling_text += " on " + loop_cpu + " (lifelined's other threads elsewhere)";
+    }
     if (config.scheduling != config::SchedulingConfig{}) log::notice("event loop scheduling: " + scheduling_text);
 
     // The probes start now: what start-up took (reading the kernel, locking memory) is not
@@ -1626,6 +1630,8 @@ struct Daemon::Impl : api::DaemonApi {
       arm_deadline(*link);
     }
     refresh_trust(at);
+    // Threads the reload made (ZeroMQ contexts of new feeds) start on the loop's CPU.
+    if (!loop_cpu.empty()) keep_cpu_for_loop();
     decide(at);
     if (settled) reconcile("reload");
     log::notice("reloaded: " + std::to_string(config.links.size()) + " links, " +
@@ -1654,6 +1660,14 @@ struct Daemon::Impl : api::DaemonApi {
   // committed (an operator told "drained" finds the drain in the journal after a crash), but
   // the loop does not wait for the disk meanwhile.
   void answer_control(const std::string& request, const ops::Peer& peer, std::function<void(std::string)> reply) {
+    // A query: the snapshot here, the JSON on the worker (milliseconds for hundreds of classes).
+    if (api::is_query(request)) {
+      auto snap = std::make_shared<const snapshot::Daemon>(state());
+      worker.run(
+          to_loop, [snap, request, peer] { return api::answer_from_snapshot(*snap, request, peer); },
+          [reply = std::move(reply)](std::string text) { reply(std::move(text)); });
+      return;
+    }
     const std::uint64_t writes_before = journal ? journal->writes_queued() : 0;
     api::handle_request(*this, request, peer, [this, writes_before, reply = std::move(reply)](std::string text) {
       if (journal && journal->writes_queued() != writes_before) {
@@ -2280,6 +2294,7 @@ struct Daemon::Impl : api::DaemonApi {
   bool slice_posted = false;
   std::map<std::uint32_t, std::string> stale_flows;
   std::string scheduling_text = "other";  // how the loop runs (apply_scheduling)
+  std::string loop_cpu;                    // "cpu N" when the loop keeps a CPU to itself
   SystemTime started_wall{};
   SystemTime config_loaded{};
   std::optional<SystemTime> last_reload;

@@ -85,6 +85,13 @@ class DaemonApi {
 void handle_request(DaemonApi& api, const std::string& request, const ops::Peer& peer,
                     std::function<void(std::string)> reply);
 
+// The queries (status, links, classes, explain, drill.status) need nothing but a snapshot of
+// the state: the daemon takes it on its loop and renders the reply (JSON of hundreds of
+// classes takes milliseconds) on its worker with answer_from_snapshot(), which answers as
+// handle_request() would.
+bool is_query(const std::string& request);
+std::string answer_from_snapshot(const snapshot::Daemon& state, const std::string& request, const ops::Peer& peer);
+
 // JSON of state objects, shared by the control API and the journal's event bodies.
 std::string to_rfc3339(snapshot::SystemTime t);
 // The inverse: a UTC time with optional fractions ("2026-11-29T12:00:00.123Z"); nullopt for

@@ -7,7 +7,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace lifeline::daemon {
@@ -39,6 +42,28 @@ std::string policy_name(int policy) {
 }
 
 }  // namespace
+
+std::string keep_cpu_for_loop() {
+  cpu_set_t allowed{};
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return {};
+  const int cpu = ::sched_getcpu();
+  if (cpu < 0 || !CPU_ISSET(cpu, &allowed)) return {};
+  cpu_set_t loop{};
+  CPU_SET(cpu, &loop);
+  if (::sched_setaffinity(0, sizeof loop, &loop) != 0) return {};  // pid 0: this thread
+  cpu_set_t others = allowed;
+  CPU_CLR(cpu, &others);
+  const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
+  if (DIR* tasks = ::opendir("/proc/self/task")) {
+    while (const dirent* e = ::readdir(tasks)) {
+      const pid_t tid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
+      if (tid <= 0 || tid == self) continue;
+      ::sched_setaffinity(tid, sizeof others, &others);  // a thread that ended meanwhile: ESRCH
+    }
+    ::closedir(tasks);
+  }
+  return "cpu " + std::to_string(cpu);
+}
 
 std::string current_scheduling() {
   const int policy = ::sched_getscheduler(0);

@@ -24,6 +24,15 @@ struct SchedulingOutcome {
 // unlimited RLIMIT_MEMLOCK, or CAP_IPC_LOCK). Never throws.
 SchedulingOutcome apply_scheduling(const config::SchedulingConfig& config);
 
+// With a real-time loop: keeps the loop's CPU for the loop. The calling thread (the loop) is
+// pinned to the CPU it runs on, and every other thread of the process (worker, journal,
+// ZeroMQ, the metrics server) may run anywhere but there: on a kernel without full
+// preemption (Debian's default), a thread of ours in a long system call — a conntrack walk
+// runs with softirqs off for tens of milliseconds — would otherwise hold the loop off its CPU
+// until it returns. Call again after creating threads (a reload's feeds). Nothing is done on
+// a process that may use only one CPU. Returns "cpu N" or empty when nothing was done.
+std::string keep_cpu_for_loop();
+
 // The calling thread's policy and priority as the kernel has it: "other", "fifo 50", ...
 std::string current_scheduling();
 

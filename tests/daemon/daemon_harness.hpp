@@ -307,6 +307,7 @@ struct HarnessExtras {
   bool faults = false;   // a fault injector that black-holes the fake 5G link
   bool journal = false;  // an in-memory journal
   bool events = false;   // an event recorder as the event stream
+  int rtt_ms_5g = 2;     // 5G's round trip from the first probe on (set before the daemon starts)
 };
 
 inline constexpr const char* kConfig = R"(node: test
@@ -335,6 +336,7 @@ class DaemonHarness {
   explicit DaemonHarness(const std::string& yaml = kConfig,
                          std::optional<routing::RoutingState> existing = std::nullopt,
                          Extras extras = {}) {
+    net.rtt_ms_5g = extras.rtt_ms_5g;
     path_ = ::testing::TempDir() + "/lifeline-daemon-test-" + std::to_string(::getpid()) + ".yaml";
     write_config(yaml);
     auto loaded = config::load_config_file(path_);

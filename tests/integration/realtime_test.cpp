@@ -7,8 +7,12 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -60,6 +64,43 @@ TEST(Realtime, LocksMemoryWhereThatIsSafe) {
   EXPECT_TRUE(out.warnings.empty()) << out.warnings.front();
   EXPECT_EQ(out.applied, "other + memory locked");
   ::munlockall();
+}
+
+// The loop keeps its CPU: pinned there, every other thread of the process elsewhere.
+TEST(Realtime, TheLoopKeepsItsCpuAndTheOtherThreadsGoElsewhere) {
+  cpu_set_t allowed{};
+  ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "one CPU: nothing to keep";
+  std::atomic<bool> done{false};
+  std::atomic<pid_t> other_tid{0};
+  std::thread other([&] {
+    other_tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (other_tid == 0) std::this_thread::yield();
+  std::string kept;
+  int loop_cpus = 0;
+  cpu_set_t loop_set{};
+  std::thread loop([&] {
+    kept = keep_cpu_for_loop();
+    ::sched_getaffinity(0, sizeof loop_set, &loop_set);
+    loop_cpus = CPU_COUNT(&loop_set);
+  });
+  loop.join();
+  cpu_set_t others{};
+  ASSERT_EQ(::sched_getaffinity(other_tid, sizeof others, &others), 0);
+  cpu_set_t main_thread{};
+  ASSERT_EQ(::sched_getaffinity(0, sizeof main_thread, &main_thread), 0);
+  done = true;
+  other.join();
+  ASSERT_EQ(kept.rfind("cpu ", 0), 0u) << kept;
+  const int cpu = std::stoi(kept.substr(4));
+  EXPECT_EQ(loop_cpus, 1);
+  EXPECT_TRUE(CPU_ISSET(cpu, &loop_set));
+  EXPECT_FALSE(CPU_ISSET(cpu, &others));
+  EXPECT_EQ(CPU_COUNT(&others), CPU_COUNT(&allowed) - 1);
+  EXPECT_FALSE(CPU_ISSET(cpu, &main_thread));  // every thread but the loop
+  ::sched_setaffinity(0, sizeof allowed, &allowed);
 }
 
 // Without the right to it, the daemon says why and runs on at normal priority: it never
