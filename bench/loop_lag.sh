@@ -97,8 +97,8 @@ echo "classes decision lag_ms flush_ms flows_deleted" >"$results/raw.txt"
 for n in $classes_list; do
   config "$n" >"$work/lifeline-$n.yaml"
   sock=$work/control-$n.sock
-  in_gw "$lifelined" --config "$work/lifeline-$n.yaml" >"$work/lifelined-$n.log" 2>&1 &
-  daemon=$!
+  ip netns exec "$prefix-gw" "$lifelined" --config "$work/lifeline-$n.yaml" >"$work/lifelined-$n.log" 2>&1 &
+  daemon=$!  # (not in_gw: a function in the background is a subshell, $! would not be the daemon)
   for ((i = 0; i < 200; i++)); do grep -q "links measured" "$work/lifelined-$n.log" && break; sleep 0.1; done
   on_all 5g "$n" 30 || { echo "loop_lag: $n classes did not settle on 5G" >&2; tail -5 "$work/lifelined-$n.log" >&2; exit 1; }
   echo "loop_lag: $n classes, $repeats drains and undrains" >&2

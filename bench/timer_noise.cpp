@@ -7,6 +7,7 @@
 //   lifeline-bench-noise [SECONDS] [PRIORITY]      (defaults: 30, 50; 0 = normal priority)
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <time.h>
 
 #include <algorithm>
@@ -14,7 +15,17 @@
 #include <cstdlib>
 #include <vector>
 
+namespace {
+volatile sig_atomic_t g_stop = 0;
+void on_stop(int) { g_stop = 1; }
+}  // namespace
+
+// SIGINT or SIGTERM ends the run early; what was measured is still reported.
 int main(int argc, char** argv) {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   const long seconds = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 30;
   const int priority = argc > 2 ? std::atoi(argv[2]) : 50;
   if (seconds <= 0 || seconds > 3600 || priority < 0 || priority > 99) {
@@ -33,17 +44,18 @@ int main(int argc, char** argv) {
   late.reserve(static_cast<std::size_t>(seconds) * 1000);
   timespec next{};
   clock_gettime(CLOCK_MONOTONIC, &next);
-  for (long i = 0; i < seconds * 1000; ++i) {
+  for (long i = 0; i < seconds * 1000 && !g_stop; ++i) {
     next.tv_nsec += 1'000'000;
     if (next.tv_nsec >= 1'000'000'000) {
       next.tv_nsec -= 1'000'000'000;
       ++next.tv_sec;
     }
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+    if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) != 0) break;  // a signal
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     late.push_back((now.tv_sec - next.tv_sec) * 1'000'000'000L + (now.tv_nsec - next.tv_nsec));
   }
+  if (late.empty()) late.push_back(0);
   std::sort(late.begin(), late.end());
   const auto at = [&](double q) { return late[static_cast<std::size_t>(q * static_cast<double>(late.size() - 1))] / 1e6; };
   const auto over = [&](long ns) { return late.end() - std::upper_bound(late.begin(), late.end(), ns); };

@@ -256,6 +256,7 @@ struct Daemon::Impl : api::DaemonApi {
       return 1;
     }
     rebuild_inputs();
+    lag_warning = half_smallest_detection(config);
     last.state = policy::PolicyState::initial(*model);
     applied.assign(config.classes.size(), policy::Target{});
     installed.assign(config.classes.size(), {});
@@ -934,9 +935,25 @@ struct Daemon::Impl : api::DaemonApi {
     });
   }
 
+  static Duration half_smallest_detection(const config::Config& c) {
+    Duration smallest = Duration::max();
+    for (const auto& l : c.links) smallest = std::min(smallest, l.detect.detection_time());
+    return smallest == Duration::max() ? Duration(std::chrono::milliseconds(20)) : smallest / 2;
+  }
+
+  // How late the loop handled something due; a lag of half the smallest detection time is
+  // logged (rate-limited): detection is late by as much, and the log says when.
+  void observe_lag(LoopLag::Source source, Duration late, TimePoint at) {
+    loop_lag.observe(source, late, at);
+    if (late < lag_warning) return;
+    lag_log.write(log::Level::warning, std::string("event loop: a ") + (source == LoopLag::Source::timer ? "timer" : "probe reply") +
+                                           " was handled " + format_duration(std::chrono::duration_cast<Duration>(late)) +
+                                           " late; failure detection is late by as much (lifelinectl status: loop)");
+  }
+
   void on_send(Link& link, Target& t) {
     const TimePoint at = now();
-    loop_lag.observe(LoopLag::Source::timer, at - t.next_send, at);
+    observe_lag(LoopLag::Source::timer, at - t.next_send, at);
     const std::uint64_t seq = link.monitor->on_probe_sent(t.index, at);
     t.prober->send(seq);
     t.next_send += t.interval;
@@ -948,7 +965,7 @@ struct Daemon::Impl : api::DaemonApi {
 
   void on_reply(Link& link, std::size_t target, const probes::Received& r) {
     const TimePoint handled = now();
-    loop_lag.observe(LoopLag::Source::reply, handled - r.at, handled);
+    observe_lag(LoopLag::Source::reply, handled - r.at, handled);
     auto& c = link.counters;
     if (r.status != probes::ReplyStatus::ok) {
       switch (r.status) {
@@ -1055,7 +1072,7 @@ struct Daemon::Impl : api::DaemonApi {
       if (auto a = alive.lock(); !a || !*a) return;
       raw->armed = TimePoint::max();
       const TimePoint woke = now();
-      loop_lag.observe(LoopLag::Source::timer, woke - deadline, woke);
+      observe_lag(LoopLag::Source::timer, woke - deadline, woke);
       if (raw->monitor->next_deadline() <= now()) {
         // Replies that arrived while the loop was busy elsewhere are read before silence is
         // declared (Prober::poll); each is handled as it would have been.
@@ -1116,21 +1133,63 @@ struct Daemon::Impl : api::DaemonApi {
   // meanwhile are not held up (the loop's lag stays within a couple of milliseconds), and the
   // classes that matter most are always in the first slice. The moved classes' conntrack
   // entries go to the worker once the last slice is done: one walk for all of them.
+  // A failback leaves a link that still works, so nothing on the way may be lost: its flows
+  // are collected first (one walk on the worker, for all the classes failing back), then
+  // deleted right before the switch; deleted after it, the first packet of each NATed flow
+  // would meet an entry for the old link (the kernel drops a masqueraded flow's packet that
+  // leaves by another interface). The failback waits the walk out: tens of milliseconds.
   static constexpr Duration kSliceBudget = std::chrono::microseconds(300);
+  // A class with more flows than this is not worth the loop's time to delete before its
+  // failback: its flows are deleted after the switch, on the worker, as for a failover.
+  static constexpr std::size_t kMaxFlowsBeforeSwitch = 512;
+
+  // Whether class c's move is a failback off a link that still works. The policy says
+  // "failback" only in the decision that makes the move; while its flows are collected, later
+  // decisions say "preferred" for the same target: the move stays a failback as long as the
+  // target is the same and the link it leaves is not down, drained or quarantined (then it is
+  // urgent again: no waiting on a link that stopped working).
+  bool graceful(std::size_t c) {
+    const auto& d = last.classes[c];
+    if (applied[c].kind != policy::TargetKind::link) return false;
+    if (d.why == policy::Why::failback) {
+      if (failback_to.size() != applied.size()) failback_to.assign(applied.size(), std::nullopt);
+      failback_to[c] = d.target;
+      return true;
+    }
+    if (c >= failback_to.size() || failback_to[c] != d.target || d.why != policy::Why::preferred) return false;
+    const auto old = applied[c].link;
+    return old < last.links.size() && last.links[old].reject == policy::Reject::none;
+  }
 
   void apply_pending() {
     if (last.classes.size() != applied.size()) return;  // a reload is swapping the state
     const TimePoint slice_start = now();
     std::vector<std::pair<std::size_t, policy::Target>> moved;  // class, previous target
+    std::set<std::size_t> deleted_first;  // moved classes whose flows were deleted before
+    std::vector<std::uint32_t> to_collect;
     bool failed = false;
     bool more = false;
     for (const auto c : model->order) {
       const auto& target = last.classes[c].target;
       if (target == applied[c]) continue;
+      const std::uint32_t mark = routing::class_mark(c);
+      const bool gentle = graceful(c);
+      if (gentle) {
+        if (!failback_flows || !failback_marks.contains(mark)) {
+          to_collect.push_back(mark);  // waits for its flows to be collected
+          continue;
+        }
+      }
       if (!moved.empty() && now() - slice_start >= kSliceBudget) {
         more = true;
         break;
       }
+      if (gentle && failback_flows->error == 0 && failback_flows->count(mark) <= kMaxFlowsBeforeSwitch) {
+        flusher->delete_collected(*failback_flows, mark, config.classes[c].name);
+        deleted_first.insert(c);
+      }
+      failback_marks.erase(mark);
+      if (c < failback_to.size()) failback_to[c].reset();
       for (const Family family : {Family::v4, Family::v6}) {
         const auto route = routing::class_route(config, c, family, target);
         auto& current = installed[c][family == Family::v4 ? 0 : 1];
@@ -1148,6 +1207,7 @@ struct Daemon::Impl : api::DaemonApi {
       }
       moved.emplace_back(c, applied[c]);
       applied[c] = target;
+      if (deleted_first.contains(c)) flusher->delete_collected(*failback_flows, mark, config.classes[c].name, true);
     }
     const TimePoint switched = now();
     flush_after_switch();
@@ -1166,9 +1226,24 @@ struct Daemon::Impl : api::DaemonApi {
       drill_observe_switch(c, before, applied[c], switched, took);
       // Flows NATed out of the old link cannot continue on another one: drop their conntrack
       // entries so they re-establish (and are re-marked) on the new path.
-      if (before.kind == policy::TargetKind::link) stale_flows.emplace(routing::class_mark(c), config.classes[c].name);
+      if (before.kind == policy::TargetKind::link && !deleted_first.contains(c)) {
+        stale_flows.emplace(routing::class_mark(c), config.classes[c].name);
+      }
     }
     if (failed) schedule_repair();
+    if (!to_collect.empty() && !collecting) {
+      // One walk for every class failing back now; they move when it is back.
+      collecting = true;
+      flusher->collect(to_collect, [this, marks = to_collect](FlowFlusher::Collected flows) {
+        collecting = false;
+        if (stopping) return;
+        failback_flows = flows ? flows : std::make_shared<const FailedCollection>();
+        // Marks of an earlier collection not used yet are not in this one: collected again.
+        failback_marks = std::set<std::uint32_t>(marks.begin(), marks.end());
+        apply_pending();
+      });
+    }
+    if (failback_marks.empty() && to_collect.empty()) failback_flows.reset();
     if (more) {
       if (!slice_posted) {
         slice_posted = true;
@@ -1179,12 +1254,13 @@ struct Daemon::Impl : api::DaemonApi {
       }
       return;
     }
-    observe_decision(seconds_between(decision_started, now()));
     // All of them with one walk of the conntrack table, on the worker: the loop goes on.
     if (!stale_flows.empty()) {
       flusher->flush(stale_flows);
       stale_flows.clear();
     }
+    if (collecting || !to_collect.empty()) return;  // failbacks still to come
+    observe_decision(seconds_between(decision_started, now()));
   }
 
   void arm_wakeup() {
@@ -1625,6 +1701,10 @@ struct Daemon::Impl : api::DaemonApi {
     last.state = std::move(state);
     applied = std::move(next_applied);
     installed = std::move(next_installed);
+    lag_warning = half_smallest_detection(config);
+    // Class slots may have moved: failbacks under way start over with the new plan.
+    failback_to.clear();
+    failback_marks.clear();
     for (auto& link : links) {
       link->armed = TimePoint::max();
       arm_deadline(*link);
@@ -2288,11 +2368,22 @@ struct Daemon::Impl : api::DaemonApi {
   std::uint64_t decisions = 0;
   snapshot::Histogram decision_histogram;
   LoopLag loop_lag;
+  Duration lag_warning = std::chrono::milliseconds(20);  // half the smallest detection time
+  log::RateLimit lag_log{5, std::chrono::seconds(60)};
   // apply_pending(): when the decision being applied was taken, whether its next slice is
   // queued, and the marks of the classes it moved so far (flushed after the last slice).
   TimePoint decision_started{};
   bool slice_posted = false;
   std::map<std::uint32_t, std::string> stale_flows;
+  // Failbacks: the flows collected for the classes failing back, and which marks they cover.
+  struct FailedCollection final : classify::Classifier::Collected {
+    FailedCollection() { error = -EIO; }
+    std::size_t count(std::uint32_t) const override { return 0; }
+  };
+  bool collecting = false;
+  std::vector<std::optional<policy::Target>> failback_to;  // by class: a failback under way
+  std::shared_ptr<const classify::Classifier::Collected> failback_flows;
+  std::set<std::uint32_t> failback_marks;
   std::string scheduling_text = "other";  // how the loop runs (apply_scheduling)
   std::string loop_cpu;                    // "cpu N" when the loop keeps a CPU to itself
   SystemTime started_wall{};

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -107,6 +108,49 @@ void FlowFlusher::start() {
         }
         start();  // whatever moved meanwhile
       });
+}
+
+void FlowFlusher::collect(const std::vector<std::uint32_t>& marks, std::function<void(Collected)> then) {
+  classify::Classifier* classifier = &classifier_;
+  const auto split = split_cpus();
+  worker_.run(
+      post_,
+      [classifier, marks, split] {
+        cpu_set_t before{};
+        const bool moved = split && ::pthread_getaffinity_np(::pthread_self(), sizeof before, &before) == 0 &&
+                           ::pthread_setaffinity_np(::pthread_self(), sizeof split->walker, &split->walker) == 0;
+        Collected out = classifier->collect_flows(marks);
+        if (moved) ::pthread_setaffinity_np(::pthread_self(), sizeof before, &before);
+        return out;
+      },
+      [this, alive = std::weak_ptr<bool>(alive_), split, then = std::move(then)](Collected out) {
+        if (split) ::pthread_setaffinity_np(::pthread_self(), sizeof split->loop_before, &split->loop_before);
+        if (auto a = alive.lock(); !a || !*a) return;
+        stats_.walks += out ? out->walks : 0;
+        if (!out || out->error < 0) {
+          ++stats_.errors;
+          log::warning(std::string("conntrack: collecting the flows of classes failing back failed: ") +
+                       std::strerror(out ? -out->error : EIO) + "; they are deleted after the switch instead");
+        }
+        then(std::move(out));
+      });
+}
+
+void FlowFlusher::delete_collected(const classify::Classifier::Collected& flows, std::uint32_t mark,
+                                   const std::string& name, bool again) {
+  const auto r = classifier_.delete_flows(flows, mark, again);
+  if (again) {
+    stats_.flows += r.deleted;
+    return;
+  }
+  if (r.error < 0) {
+    ++stats_.errors;
+    log::warning("conntrack: deleting the flows of " + name + " before its failback failed: " + std::strerror(-r.error));
+    return;
+  }
+  ++stats_.flushes;
+  stats_.flows += r.deleted;
+  if (r.deleted > 0) log::info("conntrack: " + std::to_string(r.deleted) + " flows of " + name + " deleted before its failback");
 }
 
 }  // namespace lifeline::daemon

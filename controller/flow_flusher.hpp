@@ -8,9 +8,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "controller/classifier.hpp"
 #include "controller/worker.hpp"
@@ -36,6 +38,16 @@ class FlowFlusher {
   // On the loop: delete the entries with these marks (mark -> what to call it in the log)
   // soon. Returns at once.
   void flush(const std::map<std::uint32_t, std::string>& marks);
+
+  // On the loop: collect the entries with these marks on the worker (one walk), and hand
+  // them to `then` on the loop (for Classifier::delete_flows right before a switch).
+  using Collected = std::shared_ptr<const classify::Classifier::Collected>;
+  void collect(const std::vector<std::uint32_t>& marks, std::function<void(Collected)> then);
+  // On the loop, right before its class's route is switched: delete one mark's collected
+  // entries (no walk); counted like a flush.
+  // `again`: the second pass right after the switch (by tuple only; not logged).
+  void delete_collected(const classify::Classifier::Collected& flows, std::uint32_t mark, const std::string& name,
+                        bool again = false);
 
   const Stats& stats() const { return stats_; }  // the loop's thread
   bool busy() const { return running_; }

@@ -213,30 +213,31 @@ DumpResult dump(std::optional<MarkFilter> filter) {
   return result;
 }
 
-DeleteResult delete_by_marks(const std::vector<std::uint32_t>& marks, MarkFilter range) {
-  DeleteResult result;
-  for (const auto mark : marks) {
-    if ((mark & range.mask) != (range.value & range.mask)) {
-      result.error = -EINVAL;
-      return result;
-    }
-  }
-  if (marks.empty()) return result;
-  std::vector<Entry> entries;
-  ++result.walks;
-  if (const int error = dump_entries(range, entries); error < 0) {
-    result.error = error;
-    return result;
-  }
-  std::erase_if(entries, [&](const Entry& e) {
-    return std::find(marks.begin(), marks.end(), e.flow.mark) == marks.end();
-  });
-  result.matched = entries.size();
-  if (entries.empty()) return result;
+struct Collected::Entry {
+  conntrack::Entry entry;
+};
+
+std::size_t Collected::count(std::uint32_t mark) const {
+  return static_cast<std::size_t>(std::count_if(entries.begin(), entries.end(),
+                                                [mark](const auto& e) { return e->entry.flow.mark == mark; }));
+}
+
+std::size_t Collected::total() const { return entries.size(); }
+
+namespace {
+
+bool marks_in_range(const std::vector<std::uint32_t>& marks, MarkFilter range) {
+  return std::all_of(marks.begin(), marks.end(),
+                     [&](std::uint32_t m) { return (m & range.mask) == (range.value & range.mask); });
+}
+
+// Deletes `entries` by tuple and id (or by tuple only), in batches; adds to `result`.
+void delete_entries(const std::vector<const Entry*>& entries, DeleteResult& result, bool by_tuple_only = false) {
+  if (entries.empty()) return;
   Socket socket;
   if (const int error = socket.open(); error < 0) {
     result.error = error;
-    return result;
+    return;
   }
   std::vector<char> buffer(kReceiveBuffer);
   std::vector<char> batch(kReceiveBuffer);
@@ -254,18 +255,63 @@ DeleteResult delete_by_marks(const std::vector<std::uint32_t>& marks, MarkFilter
     result.deleted += static_cast<std::size_t>(n);
     return true;
   };
-  for (const auto& e : entries) {
+  for (const Entry* e : entries) {
     // An entry takes well under 256 bytes; start a new datagram before one could overflow.
-    if ((messages == kDeletesPerBatch || used + 512 > batch.size()) && !flush_batch()) return result;
+    if ((messages == kDeletesPerBatch || used + 512 > batch.size()) && !flush_batch()) return;
     nlmsghdr* nlh =
-        put_request(batch.data() + used, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, e.nfgen_family, ++seq);
-    mnl_attr_put(nlh, CTA_TUPLE_ORIG | NLA_F_NESTED, e.tuple_orig.size(), e.tuple_orig.data());
-    if (e.zone) mnl_attr_put_u16(nlh, CTA_ZONE, *e.zone);
-    mnl_attr_put_u32(nlh, CTA_ID, htonl(e.flow.id));
+        put_request(batch.data() + used, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, e->nfgen_family, ++seq);
+    mnl_attr_put(nlh, CTA_TUPLE_ORIG | NLA_F_NESTED, e->tuple_orig.size(), e->tuple_orig.data());
+    if (e->zone) mnl_attr_put_u16(nlh, CTA_ZONE, *e->zone);
+    if (!by_tuple_only) mnl_attr_put_u32(nlh, CTA_ID, htonl(e->flow.id));
     used += NLMSG_ALIGN(nlh->nlmsg_len);
     ++messages;
   }
   if (messages > 0) flush_batch();
+}
+
+}  // namespace
+
+Collected collect(const std::vector<std::uint32_t>& marks, MarkFilter range) {
+  Collected out;
+  if (!marks_in_range(marks, range)) {
+    out.error = -EINVAL;
+    return out;
+  }
+  if (marks.empty()) return out;
+  std::vector<Entry> entries;
+  ++out.walks;
+  if (const int error = dump_entries(range, entries); error < 0) {
+    out.error = error;
+    return out;
+  }
+  for (auto& e : entries) {
+    if (std::find(marks.begin(), marks.end(), e.flow.mark) == marks.end()) continue;
+    out.entries.push_back(std::make_shared<const Collected::Entry>(Collected::Entry{std::move(e)}));
+  }
+  return out;
+}
+
+DeleteResult delete_collected(const Collected& collected, std::uint32_t mark, bool by_tuple_only) {
+  DeleteResult result;
+  std::vector<const Entry*> mine;
+  for (const auto& e : collected.entries) {
+    if (e->entry.flow.mark == mark) mine.push_back(&e->entry);
+  }
+  result.matched = mine.size();
+  delete_entries(mine, result, by_tuple_only);
+  return result;
+}
+
+DeleteResult delete_by_marks(const std::vector<std::uint32_t>& marks, MarkFilter range) {
+  DeleteResult result;
+  const Collected found = collect(marks, range);
+  result.walks = found.walks;
+  result.error = found.error;
+  if (found.error < 0) return result;
+  std::vector<const Entry*> all;
+  for (const auto& e : found.entries) all.push_back(&e->entry);
+  result.matched = all.size();
+  delete_entries(all, result);
   return result;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -54,5 +55,25 @@ struct DeleteResult {
 // reused its tuple, is left alone. Every mark must lie in `range`. Slow by nature: call it
 // from a worker, never from the event loop.
 DeleteResult delete_by_marks(const std::vector<std::uint32_t>& marks, MarkFilter range);
+
+// The same in two halves, so that entries can be deleted right before their class's route
+// is switched (a failback: nothing on the way may be lost): collect() walks the table once
+// (the worker's), delete_collected() deletes one mark's entries from what was collected, by
+// tuple and id, without a walk (a hash lookup each: microseconds).
+class Collected {
+ public:
+  int error = 0;  // the walk's, or 0
+  std::size_t walks = 0;
+  std::size_t count(std::uint32_t mark) const;
+  std::size_t total() const;
+
+  struct Entry;  // conntrack.cpp
+  std::vector<std::shared_ptr<const Entry>> entries;
+};
+Collected collect(const std::vector<std::uint32_t>& marks, MarkFilter range);
+// `by_tuple_only`: without CTA_ID, so an entry re-created with the same tuple since the walk
+// goes too (right after a failback's switch: a packet that slipped in between the first
+// delete and the switch re-created it for the old link, and the next would be dropped).
+DeleteResult delete_collected(const Collected& collected, std::uint32_t mark, bool by_tuple_only = false);
 
 }  // namespace lifeline::classify::conntrack

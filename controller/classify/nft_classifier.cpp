@@ -2,6 +2,7 @@
 
 #include <nftables/libnftables.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -11,6 +12,18 @@
 namespace lifeline::classify {
 namespace {
 
+struct NftCollected final : Classifier::Collected {
+  conntrack::Collected found;
+  std::size_t count(std::uint32_t mark) const override { return found.count(mark); }
+};
+
+// Mark 0 would be every unclassified flow; another upper half someone else's flows.
+bool ours(const std::vector<std::uint32_t>& marks) {
+  return std::all_of(marks.begin(), marks.end(), [](std::uint32_t mark) {
+    return (mark & routing::kMarkMask) == routing::kMarkBase && mark != routing::kMarkBase;
+  });
+}
+
 class NftClassifier final : public Classifier {
  public:
   std::string apply(const config::Config& config) override {
@@ -18,14 +31,28 @@ class NftClassifier final : public Classifier {
   }
 
   Flushed flush_flows(const std::vector<std::uint32_t>& marks) override {
-    // Mark 0 would be every unclassified flow; another upper half someone else's flows.
-    for (const auto mark : marks) {
-      if ((mark & routing::kMarkMask) != routing::kMarkBase || mark == routing::kMarkBase) {
-        return {-EINVAL, 0, 0};
-      }
-    }
+    if (!ours(marks)) return {-EINVAL, 0, 0};
     const auto r = conntrack::delete_by_marks(marks, {routing::kMarkBase, routing::kMarkMask});
     return {r.error, r.deleted, r.walks};
+  }
+
+  std::shared_ptr<const Collected> collect_flows(const std::vector<std::uint32_t>& marks) override {
+    auto out = std::make_shared<NftCollected>();
+    if (!ours(marks)) {
+      out->error = -EINVAL;
+      return out;
+    }
+    out->found = conntrack::collect(marks, {routing::kMarkBase, routing::kMarkMask});
+    out->error = out->found.error;
+    out->walks = out->found.walks;
+    return out;
+  }
+
+  Flushed delete_flows(const Collected& flows, std::uint32_t mark, bool again) override {
+    const auto* mine = dynamic_cast<const NftCollected*>(&flows);
+    if (mine == nullptr || !ours({mark})) return {-EINVAL, 0, 0};
+    const auto r = conntrack::delete_collected(mine->found, mark, again);
+    return {r.error, r.deleted, 0};
   }
 
   std::optional<bool> installed() override {

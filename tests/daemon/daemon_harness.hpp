@@ -137,12 +137,40 @@ class FakeClassifier : public classify::Classifier {
     flush_calls.push_back(marks);
     return {0, 0, 1};
   }
+  struct FakeCollected final : Collected {
+    std::vector<std::uint32_t> marks;
+    std::size_t count(std::uint32_t mark) const override {
+      return static_cast<std::size_t>(std::count(marks.begin(), marks.end(), mark));
+    }
+  };
+  std::shared_ptr<const Collected> collect_flows(const std::vector<std::uint32_t>& marks) override {
+    auto out = std::make_shared<FakeCollected>();
+    out->marks = marks;
+    out->walks = 1;
+    std::lock_guard lock(mutex);
+    collect_calls.push_back(marks);
+    return out;
+  }
+  Flushed delete_flows(const Collected&, std::uint32_t mark, bool again) override {
+    std::lock_guard lock(mutex);
+    if (again) {
+      deleted_again.push_back(mark);
+      return {0, 0, 0};
+    }
+    deleted_before_switch.push_back(mark);
+    deleted_at.push_back(Clock::now());
+    return {0, 1, 0};
+  }
   std::atomic<int> applies{0};
   std::atomic<int> flush_delay_ms{0};
   std::atomic<bool> flushing{false};
   std::mutex mutex;
   std::vector<std::uint32_t> flushed;
-  std::vector<std::vector<std::uint32_t>> flush_calls;  // one per walk
+  std::vector<std::vector<std::uint32_t>> flush_calls;    // one per walk (after a switch)
+  std::vector<std::vector<std::uint32_t>> collect_calls;  // one per walk (before a failback)
+  std::vector<std::uint32_t> deleted_before_switch;       // marks, in the order deleted
+  std::vector<Clock::time_point> deleted_at;
+  std::vector<std::uint32_t> deleted_again;  // the second pass, after the switch
 };
 
 // Black-holes the fake 5G link, as the nftables fault would the real one.

@@ -75,6 +75,42 @@ TEST(Daemon, OneDecisionFlushesAllTheClassesItMovedWithOneWalk) {
             (std::set<std::uint32_t>{routing::class_mark(0), routing::class_mark(1)}));
 }
 
+// A failback leaves a link that works: the classes' flows are collected first (one walk for
+// all of them) and deleted right before each class's route moves, so no packet of a NATed
+// flow meets an entry for the old link. A failover deletes them after the switch.
+TEST(Daemon, AFailbackDeletesTheFlowsBeforeTheRouteMoves) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0") && h.class_on(1, "wwan0"); }));
+  h.net.blackhole_5g = true;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0") && h.class_on(1, "sat0"); }));
+  ASSERT_TRUE(h.eventually([&] {
+    std::lock_guard lock(h.classifier_->mutex);
+    return h.classifier_->flush_calls.size() == 1;  // the failover: after the switch
+  }));
+  h.net.blackhole_5g = false;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0") && h.class_on(1, "wwan0"); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::lock_guard lock(h.classifier_->mutex);
+  ASSERT_EQ(h.classifier_->collect_calls.size(), 1u) << "one walk for both classes failing back";
+  EXPECT_EQ(std::set<std::uint32_t>(h.classifier_->collect_calls[0].begin(), h.classifier_->collect_calls[0].end()),
+            (std::set<std::uint32_t>{routing::class_mark(0), routing::class_mark(1)}));
+  EXPECT_EQ(h.classifier_->flush_calls.size(), 1u) << "nothing flushed after the failback";
+  ASSERT_EQ(h.classifier_->deleted_before_switch.size(), 2u);
+  // Each class's flows went before its route: c2 (flash) first.
+  const auto calls = h.actuator_->calls();
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto mark = h.classifier_->deleted_before_switch[i];
+    const std::size_t slot = mark == routing::class_mark(0) ? 0 : 1;
+    EXPECT_EQ(slot, i);
+    std::optional<Clock::time_point> switched;
+    for (const auto& c : calls) {
+      if (c.table == routing::class_table(slot) && c.route && c.route->interface == "wwan0") switched = c.at;
+    }
+    ASSERT_TRUE(switched);
+    EXPECT_LE(h.classifier_->deleted_at[i], *switched);
+  }
+}
+
 // The flush runs off the loop: while a slow one is in progress the daemon goes on probing,
 // and the backup it just moved to stays up.
 TEST(Daemon, ASlowConntrackFlushDoesNotStopTheProbes) {

@@ -500,5 +500,43 @@ TEST_F(ClassifyTraffic, FlushDeletesExactlyThoseClassesInBothFamiliesWithOneWalk
   EXPECT_EQ(testing::count_marked(table, 0), 2U);
 }
 
+// The two halves a failback uses: one walk collects both classes' flows; each class's are
+// then deleted on their own (by tuple and id, no walk), and nothing else.
+TEST_F(ClassifyTraffic, CollectedFlowsAreDeletedOneClassAtATime) {
+  LIFELINE_ENTER_PRIVATE_NETNS();
+  ASSERT_NO_FATAL_FAILURE(build());
+  const auto classifier = make_nft_classifier();
+  std::vector<testing::Fd> flows;
+  for (int i = 0; i < 3; ++i) flows.push_back(flow(Family::v4, kEf));
+  flows.push_back(flow(Family::v6, kEf));
+  for (int i = 0; i < 2; ++i) flows.push_back(flow(Family::v4, kAf41));
+  flows.push_back(flow(Family::v4, kBestEffort));
+  const auto collected = classifier->collect_flows({kC2, kIsr});
+  ASSERT_TRUE(collected);
+  EXPECT_EQ(collected->error, 0);
+  EXPECT_EQ(collected->walks, 1U);
+  EXPECT_EQ(collected->count(kC2), 4U);
+  EXPECT_EQ(collected->count(kIsr), 2U);
+  auto r = classifier->delete_flows(*collected, kC2);
+  EXPECT_EQ(r.error, 0);
+  EXPECT_EQ(r.deleted, 4U);
+  EXPECT_EQ(r.walks, 0U);
+  auto table = testing::conntrack_table();
+  EXPECT_EQ(testing::count_marked(table, kC2), 0U);
+  EXPECT_EQ(testing::count_marked(table, kIsr), 2U);
+  EXPECT_EQ(testing::count_marked(table, 0), 1U);
+  // A flow that re-established meanwhile has a new id: the collected one is gone, it stays.
+  ASSERT_TRUE(exchange(flows[0], Family::v4));
+  r = classifier->delete_flows(*collected, kC2);
+  EXPECT_EQ(r.deleted, 0U);
+  EXPECT_EQ(testing::count_marked(testing::conntrack_table(), kC2), 1U);
+  r = classifier->delete_flows(*collected, kIsr);
+  EXPECT_EQ(r.deleted, 2U);
+  EXPECT_EQ(testing::count_marked(testing::conntrack_table(), kIsr), 0U);
+  // Marks that are not lifelined's are refused.
+  EXPECT_EQ(classifier->collect_flows({0})->error, -EINVAL);
+  EXPECT_EQ(classifier->delete_flows(*collected, 0).error, -EINVAL);
+}
+
 }  // namespace
 }  // namespace lifeline::classify
