@@ -117,6 +117,7 @@ struct Entry {
 struct DumpContext {
   std::optional<MarkFilter> filter;
   std::vector<Entry> entries;
+  const std::vector<std::uint32_t>* keep = nullptr;  // only these marks (empty: all)
 };
 
 int on_entry(const nlmsghdr* nlh, void* data) {
@@ -137,6 +138,10 @@ int on_entry(const nlmsghdr* nlh, void* data) {
   if (context.filter && (e.flow.mark & context.filter->mask) != (context.filter->value & context.filter->mask)) {
     return MNL_CB_OK;
   }
+  if (context.keep != nullptr && !context.keep->empty() &&
+      std::find(context.keep->begin(), context.keep->end(), e.flow.mark) == context.keep->end()) {
+    return MNL_CB_OK;
+  }
   const auto tuple = nested<CTA_TUPLE_MAX + 1>(tb[CTA_TUPLE_ORIG]);
   const auto ip = nested<CTA_IP_MAX + 1>(tuple[CTA_TUPLE_IP]);
   const auto proto = nested<CTA_PROTO_MAX + 1>(tuple[CTA_TUPLE_PROTO]);
@@ -153,8 +158,11 @@ int on_entry(const nlmsghdr* nlh, void* data) {
   return MNL_CB_OK;
 }
 
-// Fills `out` with the entries matching `filter` (or all). 0 or a negative errno.
-int dump_entries(std::optional<MarkFilter> filter, std::vector<Entry>& out) {
+// Fills `out` with the entries matching `filter` (or all), and of those only the ones whose
+// mark is in `keep` when it is not empty (the others are not even stored). 0 or a negative
+// errno.
+int dump_entries(std::optional<MarkFilter> filter, std::vector<Entry>& out,
+                 const std::vector<std::uint32_t>& keep = {}) {
   Socket socket;
   if (const int error = socket.open(); error < 0) return error;
   std::vector<char> buffer(kReceiveBuffer);
@@ -162,7 +170,7 @@ int dump_entries(std::optional<MarkFilter> filter, std::vector<Entry>& out) {
   nlmsghdr* nlh = put_request(buffer.data(), IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC, seq);
   if (filter) put_mark_filter(nlh, *filter);
   if (const int error = socket.send(nlh, nlh->nlmsg_len); error < 0) return error;
-  DumpContext context{filter, {}};
+  DumpContext context{filter, {}, &keep};
   while (true) {
     const long n = socket.receive(buffer);
     if (n < 0) return static_cast<int>(n);
@@ -280,11 +288,13 @@ Collected collect(const std::vector<std::uint32_t>& marks, MarkFilter range) {
   if (marks.empty()) return out;
   std::vector<Entry> entries;
   ++out.walks;
-  if (const int error = dump_entries(range, entries); error < 0) {
+  // Unfiltered in the kernel (see delete_by_marks in the header): the walk yields as it goes.
+  if (const int error = dump_entries(std::nullopt, entries, marks); error < 0) {
     out.error = error;
     return out;
   }
   for (auto& e : entries) {
+    if ((e.flow.mark & range.mask) != (range.value & range.mask)) continue;
     if (std::find(marks.begin(), marks.end(), e.flow.mark) == marks.end()) continue;
     out.entries.push_back(std::make_shared<const Collected::Entry>(Collected::Entry{std::move(e)}));
   }
