@@ -273,7 +273,7 @@ struct Daemon::Impl : api::DaemonApi {
     scheduling_text = scheduling.applied;
     if (config.scheduling.policy != config::SchedPolicy::other && scheduling.warnings.empty()) {
       loop_cpu = keep_cpu_for_loop();
-      if (!loop_cpu.empty()) scheduling_text += " on " + loop_cpu + " (lifelined's other threads elsewhere)";
+      if (loop_cpu) scheduling_text += " on " + loop_cpu->text() + " (lifelined's other threads elsewhere)";
     }
     if (config.scheduling != config::SchedulingConfig{}) log::notice("event loop scheduling: " + scheduling_text);
 
@@ -827,7 +827,7 @@ struct Daemon::Impl : api::DaemonApi {
               answer_control(request, peer, std::move(reply));
             },
             [this](std::function<std::string()> work, std::function<void(std::string)> then) {
-              worker.run(to_loop, std::move(work), std::move(then));
+              control_worker.run(to_loop, std::move(work), std::move(then));
             }));
       }
       if (effects.metrics) {
@@ -1150,15 +1150,26 @@ struct Daemon::Impl : api::DaemonApi {
   // urgent again: no waiting on a link that stopped working).
   bool graceful(std::size_t c) {
     const auto& d = last.classes[c];
-    if (applied[c].kind != policy::TargetKind::link) return false;
+    if (applied[c].kind != policy::TargetKind::link || !fit_for(c, applied[c].link)) return false;
     if (d.why == policy::Why::failback) {
       if (failback_to.size() != applied.size()) failback_to.assign(applied.size(), std::nullopt);
       failback_to[c] = d.target;
       return true;
     }
-    if (c >= failback_to.size() || failback_to[c] != d.target || d.why != policy::Why::preferred) return false;
-    const auto old = applied[c].link;
-    return old < last.links.size() && last.links[old].reject == policy::Reject::none;
+    return c < failback_to.size() && failback_to[c] == d.target && d.why == policy::Why::preferred;
+  }
+
+  // Whether the last decision found link `l` fit for class `c` (listed, and no rejection of
+  // it for this class: down, drained, quarantined for an integrity class, untrusted, over a
+  // threshold, full).
+  bool fit_for(std::size_t c, std::uint16_t l) const {
+    const auto& listed = model->classes[c].links;
+    if (std::find(listed.begin(), listed.end(), l) == listed.end()) return false;
+    const auto& d = last.classes[c];
+    for (std::uint32_t i = d.rejections_begin; i < d.rejections_begin + d.rejections_count; ++i) {
+      if (i < last.rejections.size() && last.rejections[i].link == l) return false;
+    }
+    return true;
   }
 
   void apply_pending() {
@@ -1175,7 +1186,8 @@ struct Daemon::Impl : api::DaemonApi {
       const std::uint32_t mark = routing::class_mark(c);
       const bool gentle = graceful(c);
       if (gentle) {
-        if (!failback_flows || !failback_marks.contains(mark)) {
+        // A collection more than 2 s old misses too many new flows: collected again.
+        if (!failback_flows || !failback_marks.contains(mark) || now() - failback_collected_at > std::chrono::seconds(2)) {
           to_collect.push_back(mark);  // waits for its flows to be collected
           continue;
         }
@@ -1226,23 +1238,31 @@ struct Daemon::Impl : api::DaemonApi {
       drill_observe_switch(c, before, applied[c], switched, took);
       // Flows NATed out of the old link cannot continue on another one: drop their conntrack
       // entries so they re-establish (and are re-marked) on the new path.
-      if (before.kind == policy::TargetKind::link && !deleted_first.contains(c)) {
-        stale_flows.emplace(routing::class_mark(c), config.classes[c].name);
-      }
+      // Also after a failback: flows that began during the collection's walk (or since) were
+      // not collected, and still carry the old link's NAT binding.
+      if (before.kind == policy::TargetKind::link) stale_flows.emplace(routing::class_mark(c), config.classes[c].name);
     }
     if (failed) schedule_repair();
     if (!to_collect.empty() && !collecting) {
       // One walk for every class failing back now; they move when it is back.
       collecting = true;
-      flusher->collect(to_collect, [this, marks = to_collect](FlowFlusher::Collected flows) {
+      flusher->collect(to_collect, [this, marks = to_collect, generation = reload_generation](FlowFlusher::Collected flows) {
         collecting = false;
         if (stopping) return;
-        failback_flows = flows ? flows : std::make_shared<const FailedCollection>();
-        // Marks of an earlier collection not used yet are not in this one: collected again.
-        failback_marks = std::set<std::uint32_t>(marks.begin(), marks.end());
+        if (generation == reload_generation) {  // (a reload renumbers the class slots)
+          failback_flows = flows ? flows : std::make_shared<const FailedCollection>();
+          failback_collected_at = now();
+          // Marks of an earlier collection not used yet are not in this one: collected again.
+          failback_marks = std::set<std::uint32_t>(marks.begin(), marks.end());
+        }
         apply_pending();
       });
     }
+    // Marks of classes that no longer move (the move was reversed) are forgotten.
+    std::erase_if(failback_marks, [this](std::uint32_t mark) {
+      const std::size_t c = (mark & 0xffff) - 1;
+      return c >= applied.size() || last.classes[c].target == applied[c];
+    });
     if (failback_marks.empty() && to_collect.empty()) failback_flows.reset();
     if (more) {
       if (!slice_posted) {
@@ -1350,6 +1370,10 @@ struct Daemon::Impl : api::DaemonApi {
           reading_kernel = false;
           const char* again = std::exchange(reconcile_again, nullptr);
           if (stopping) return;
+          if (!view) {  // the read failed outright (the worker logged why)
+            schedule_repair();
+            return;
+          }
           if (writes != route_writes) {
             ++stale_kernel_reads;
             reconcile(why);
@@ -1510,10 +1534,21 @@ struct Daemon::Impl : api::DaemonApi {
         },
         [this, done = std::move(done)](std::shared_ptr<PreparedReload> p) {
           if (stopping) return;
+          if (!p) {
+            p = std::make_shared<PreparedReload>();
+            p->errors.push_back("internal error while reading the configuration (see the log)");
+          }
           std::vector<std::string> errors = std::move(p->errors);
           bool ok = false;
           if (p->next) {
-            ok = try_reload(std::move(*p->next), errors);
+            try {
+              ok = try_reload(std::move(*p->next), errors);
+            } catch (const std::exception& e) {
+              // A bug: the reload is refused and the daemon carries on with what it has.
+              log::error(std::string("reload failed: ") + e.what());
+              errors.push_back(std::string("internal error: ") + e.what());
+              ok = false;
+            }
           } else {
             if (p->nftables_refused) ++nftables_errors;
             for (const auto& e : errors) log::error(e);
@@ -1703,15 +1738,17 @@ struct Daemon::Impl : api::DaemonApi {
     installed = std::move(next_installed);
     lag_warning = half_smallest_detection(config);
     // Class slots may have moved: failbacks under way start over with the new plan.
+    ++reload_generation;
     failback_to.clear();
     failback_marks.clear();
+    failback_flows.reset();
     for (auto& link : links) {
       link->armed = TimePoint::max();
       arm_deadline(*link);
     }
     refresh_trust(at);
     // Threads the reload made (ZeroMQ contexts of new feeds) start on the loop's CPU.
-    if (!loop_cpu.empty()) keep_cpu_for_loop();
+    if (loop_cpu) keep_cpu_for_loop(*loop_cpu);
     decide(at);
     if (settled) reconcile("reload");
     log::notice("reloaded: " + std::to_string(config.links.size()) + " links, " +
@@ -1743,9 +1780,14 @@ struct Daemon::Impl : api::DaemonApi {
     // A query: the snapshot here, the JSON on the worker (milliseconds for hundreds of classes).
     if (api::is_query(request)) {
       auto snap = std::make_shared<const snapshot::Daemon>(state());
-      worker.run(
+      control_worker.run(
           to_loop, [snap, request, peer] { return api::answer_from_snapshot(*snap, request, peer); },
-          [reply = std::move(reply)](std::string text) { reply(std::move(text)); });
+          [reply = std::move(reply)](std::string text) {
+            if (text.empty()) {
+              text = R"json({"version":1,"ok":false,"error":{"code":"failed","message":"internal error (see the log)"}})json";
+            }
+            reply(std::move(text));
+          });
       return;
     }
     const std::uint64_t writes_before = journal ? journal->writes_queued() : 0;
@@ -2088,7 +2130,7 @@ struct Daemon::Impl : api::DaemonApi {
     drill_starting = true;
     drills::FaultInjector* faults = effects.faults.get();
     struct FaultInstalled {
-      std::string failure;
+      std::string failure = "internal error (see the log)";  // (a job that threw)
       TimePoint at{};
     };
     worker.run(
@@ -2100,7 +2142,11 @@ struct Daemon::Impl : api::DaemonApi {
         },
         [this, id = drill->id, then = std::move(then)](FaultInstalled r) {
           drill_starting = false;
-          if (stopping || !drill || drill->id != id) return;
+          if (stopping) return;
+          if (!drill || drill->id != id || drill->state != "running") {
+            return then(api::Error{"failed", "the drill was aborted while its fault was being installed" +
+                                                 (drill && drill->id == id ? ": " + drill->abort_reason : std::string())});
+          }
           if (!r.failure.empty()) {
             abort_drill("cannot install the drill's nftables fault: " + r.failure);
             return then(api::Error{"failed", "cannot install the drill's nftables fault: " + r.failure});
@@ -2125,6 +2171,7 @@ struct Daemon::Impl : api::DaemonApi {
     if (drill && drill->state == "running") {
       return api::Error{"conflict", "drill " + drill->id + " is running; abort it first"};
     }
+    if (drill_starting) return api::Error{"conflict", "a drill's fault is being installed; try again in a moment"};
     if (!settled) return api::Error{"conflict", "the links are still being measured; try again in a few seconds"};
     if (hold > config.drills.max_duration) {
       return api::Error{"invalid_argument", "for: at most " + format_duration(config.drills.max_duration) +
@@ -2381,11 +2428,13 @@ struct Daemon::Impl : api::DaemonApi {
     std::size_t count(std::uint32_t) const override { return 0; }
   };
   bool collecting = false;
+  std::uint64_t reload_generation = 0;
+  TimePoint failback_collected_at{};
   std::vector<std::optional<policy::Target>> failback_to;  // by class: a failback under way
   std::shared_ptr<const classify::Classifier::Collected> failback_flows;
   std::set<std::uint32_t> failback_marks;
   std::string scheduling_text = "other";  // how the loop runs (apply_scheduling)
-  std::string loop_cpu;                    // "cpu N" when the loop keeps a CPU to itself
+  std::optional<CpuPlan> loop_cpu;         // when the loop keeps a CPU to itself
   SystemTime started_wall{};
   SystemTime config_loaded{};
   std::optional<SystemTime> last_reload;
@@ -2432,6 +2481,9 @@ struct Daemon::Impl : api::DaemonApi {
                                                         [this](std::function<void()> f) { asio::post(io, std::move(f)); })
                       : nullptr;
   Worker worker{"lifelined-work"};
+  // The operators' side (NSS look-ups, rendering query replies) on a thread of its own: a
+  // user's LDAP look-up that hangs must not hold up a conntrack flush or a failback.
+  Worker control_worker{"lifelined-ctl"};
   Worker::Post to_loop = [this](std::function<void()> f) { asio::post(io, std::move(f)); };
   std::unique_ptr<FlowFlusher> flusher =
       std::make_unique<FlowFlusher>(*effects.classifier, worker, to_loop);

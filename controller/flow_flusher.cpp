@@ -72,7 +72,7 @@ void FlowFlusher::start() {
   std::vector<std::uint32_t> marks;
   for (const auto& [mark, name] : batch) marks.push_back(mark);
   struct Outcome {
-    classify::Classifier::Flushed flushed;
+    classify::Classifier::Flushed flushed{-EIO, 0, 0};  // (a job that threw: a failure)
     std::chrono::nanoseconds took{};
   };
   classify::Classifier* classifier = &classifier_;

@@ -29,19 +29,26 @@ void JournalThread::after_writes(std::function<void()> done) {
   worker_.run(post_, [] { return 0; }, [done = std::move(done)](int) { done(); });
 }
 
+namespace {
+
+// A query's answer: its value, or why the journal could not be read.
+template <typename T, typename Query>
+JournalThread::Answer<T> ask(Query query) {
+  JournalThread::Answer<T> a;
+  try {
+    a.value = query();
+  } catch (const std::exception& e) {
+    a.error = e.what();
+  }
+  return a;
+}
+
+}  // namespace
+
 void JournalThread::history(const ops::HistoryQuery& query,
                             std::function<void(Answer<std::vector<std::string>>)> done) {
   worker_.run(
-      post_,
-      [store = store_.get(), query] {
-        Answer<std::vector<std::string>> a;
-        try {
-          a.value = store->history(query);
-        } catch (const std::exception& e) {
-          a.error = e.what();
-        }
-        return a;
-      },
+      post_, [store = store_.get(), query] { return ask<std::vector<std::string>>([&] { return store->history(query); }); },
       std::move(done));
 }
 
@@ -49,15 +56,7 @@ void JournalThread::drill_report(const std::string& id,
                                  std::function<void(Answer<std::optional<std::string>>)> done) {
   worker_.run(
       post_,
-      [store = store_.get(), id] {
-        Answer<std::optional<std::string>> a;
-        try {
-          a.value = store->drill_report(id);
-        } catch (const std::exception& e) {
-          a.error = e.what();
-        }
-        return a;
-      },
+      [store = store_.get(), id] { return ask<std::optional<std::string>>([&] { return store->drill_report(id); }); },
       std::move(done));
 }
 
@@ -65,13 +64,7 @@ JournalThread::Answer<std::vector<std::string>> JournalThread::history_now(const
   auto promise = std::make_shared<std::promise<Answer<std::vector<std::string>>>>();
   auto future = promise->get_future();
   worker_.submit([store = store_.get(), query, promise] {
-    Answer<std::vector<std::string>> a;
-    try {
-      a.value = store->history(query);
-    } catch (const std::exception& e) {
-      a.error = e.what();
-    }
-    promise->set_value(std::move(a));
+    promise->set_value(ask<std::vector<std::string>>([&] { return store->history(query); }));
   });
   return future.get();
 }

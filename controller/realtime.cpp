@@ -43,26 +43,32 @@ std::string policy_name(int policy) {
 
 }  // namespace
 
-std::string keep_cpu_for_loop() {
+std::optional<CpuPlan> keep_cpu_for_loop() {
   cpu_set_t allowed{};
-  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return {};
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return std::nullopt;
   const int cpu = ::sched_getcpu();
-  if (cpu < 0 || !CPU_ISSET(cpu, &allowed)) return {};
+  if (cpu < 0 || !CPU_ISSET(cpu, &allowed)) return std::nullopt;
   cpu_set_t loop{};
   CPU_SET(cpu, &loop);
-  if (::sched_setaffinity(0, sizeof loop, &loop) != 0) return {};  // pid 0: this thread
-  cpu_set_t others = allowed;
-  CPU_CLR(cpu, &others);
+  if (::sched_setaffinity(0, sizeof loop, &loop) != 0) return std::nullopt;  // pid 0: this thread
+  CpuPlan plan;
+  plan.loop_cpu = cpu;
+  plan.others = allowed;
+  CPU_CLR(cpu, &plan.others);
+  keep_cpu_for_loop(plan);
+  return plan;
+}
+
+void keep_cpu_for_loop(const CpuPlan& plan) {
   const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
   if (DIR* tasks = ::opendir("/proc/self/task")) {
     while (const dirent* e = ::readdir(tasks)) {
       const pid_t tid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
       if (tid <= 0 || tid == self) continue;
-      ::sched_setaffinity(tid, sizeof others, &others);  // a thread that ended meanwhile: ESRCH
+      ::sched_setaffinity(tid, sizeof plan.others, &plan.others);  // one that ended meanwhile: ESRCH
     }
     ::closedir(tasks);
   }
-  return "cpu " + std::to_string(cpu);
 }
 
 std::string current_scheduling() {

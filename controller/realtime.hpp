@@ -6,6 +6,9 @@
 // a warning, never a reason not to start.
 #pragma once
 
+#include <sched.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,9 +32,17 @@ SchedulingOutcome apply_scheduling(const config::SchedulingConfig& config);
 // ZeroMQ, the metrics server) may run anywhere but there: on a kernel without full
 // preemption (Debian's default), a thread of ours in a long system call — a conntrack walk
 // runs with softirqs off for tens of milliseconds — would otherwise hold the loop off its CPU
-// until it returns. Call again after creating threads (a reload's feeds). Nothing is done on
-// a process that may use only one CPU. Returns "cpu N" or empty when nothing was done.
-std::string keep_cpu_for_loop();
+// until it returns. Nothing is done on a process that may use only one CPU. Returns the plan
+// (which CPU is the loop's, which are the others'), or nullopt when nothing was done; give it
+// back to keep_cpu_for_loop() after creating threads (a reload's feeds), which start on the
+// loop's CPU.
+struct CpuPlan {
+  int loop_cpu = -1;
+  cpu_set_t others{};
+  std::string text() const { return "cpu " + std::to_string(loop_cpu); }
+};
+std::optional<CpuPlan> keep_cpu_for_loop();
+void keep_cpu_for_loop(const CpuPlan& plan);
 
 // The calling thread's policy and priority as the kernel has it: "other", "fifo 50", ...
 std::string current_scheduling();

@@ -38,6 +38,10 @@ std::uint64_t Worker::finished() const {
   return finished_;
 }
 
+void Worker::job_failed(const char* what) {
+  log::error("worker " + name_ + ": a job failed: " + what + "; its caller is told it failed");
+}
+
 void Worker::loop() {
   ::pthread_setname_np(::pthread_self(), name_.substr(0, 15).c_str());
   // Slow work at normal priority, whatever the loop runs at (it may have been created by a

@@ -10,10 +10,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 namespace lifeline::daemon {
 
@@ -34,11 +36,19 @@ class Worker {
 
   // Runs `work()` on the worker, then `then(result)` on the loop through `post`. `work` must
   // only touch what it captured (copies, or objects that outlive the worker and may be used
-  // from another thread); `then` runs on the loop and may touch the loop's state.
+  // from another thread); `then` runs on the loop and may touch the loop's state. `then` is
+  // always called: if `work` throws (a bug), it gets a value-initialized result, which every
+  // caller reads as a failure, so no flag of the loop's stays set for good.
   template <typename Work, typename Then>
   void run(const Post& post, Work work, Then then) {
-    submit([post, work = std::move(work), then = std::move(then)]() mutable {
-      auto result = work();
+    submit([this, post, work = std::move(work), then = std::move(then)]() mutable {
+      using Result = std::decay_t<decltype(work())>;
+      Result result{};
+      try {
+        result = work();
+      } catch (const std::exception& e) {
+        job_failed(e.what());
+      }
       post([then = std::move(then), result = std::move(result)]() mutable { then(std::move(result)); });
     });
   }
@@ -49,6 +59,7 @@ class Worker {
 
  private:
   void loop();
+  void job_failed(const char* what);
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

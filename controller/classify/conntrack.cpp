@@ -226,11 +226,15 @@ struct Collected::Entry {
 };
 
 std::size_t Collected::count(std::uint32_t mark) const {
-  return static_cast<std::size_t>(std::count_if(entries.begin(), entries.end(),
-                                                [mark](const auto& e) { return e->entry.flow.mark == mark; }));
+  const auto it = by_mark.find(mark);
+  return it == by_mark.end() ? 0 : it->second.size();
 }
 
-std::size_t Collected::total() const { return entries.size(); }
+std::size_t Collected::total() const {
+  std::size_t n = 0;
+  for (const auto& [mark, entries] : by_mark) n += entries.size();
+  return n;
+}
 
 namespace {
 
@@ -296,7 +300,8 @@ Collected collect(const std::vector<std::uint32_t>& marks, MarkFilter range) {
   for (auto& e : entries) {
     if ((e.flow.mark & range.mask) != (range.value & range.mask)) continue;
     if (std::find(marks.begin(), marks.end(), e.flow.mark) == marks.end()) continue;
-    out.entries.push_back(std::make_shared<const Collected::Entry>(Collected::Entry{std::move(e)}));
+    const auto mark = e.flow.mark;
+    out.by_mark[mark].push_back(std::make_shared<const Collected::Entry>(Collected::Entry{std::move(e)}));
   }
   return out;
 }
@@ -304,8 +309,8 @@ Collected collect(const std::vector<std::uint32_t>& marks, MarkFilter range) {
 DeleteResult delete_collected(const Collected& collected, std::uint32_t mark, bool by_tuple_only) {
   DeleteResult result;
   std::vector<const Entry*> mine;
-  for (const auto& e : collected.entries) {
-    if (e->entry.flow.mark == mark) mine.push_back(&e->entry);
+  if (const auto it = collected.by_mark.find(mark); it != collected.by_mark.end()) {
+    for (const auto& e : it->second) mine.push_back(&e->entry);
   }
   result.matched = mine.size();
   delete_entries(mine, result, by_tuple_only);
@@ -319,7 +324,9 @@ DeleteResult delete_by_marks(const std::vector<std::uint32_t>& marks, MarkFilter
   result.error = found.error;
   if (found.error < 0) return result;
   std::vector<const Entry*> all;
-  for (const auto& e : found.entries) all.push_back(&e->entry);
+  for (const auto& [mark, entries] : found.by_mark) {
+    for (const auto& e : entries) all.push_back(&e->entry);
+  }
   result.matched = all.size();
   delete_entries(all, result);
   return result;

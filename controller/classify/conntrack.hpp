@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -75,7 +76,7 @@ class Collected {
   std::size_t total() const;
 
   struct Entry;  // conntrack.cpp
-  std::vector<std::shared_ptr<const Entry>> entries;
+  std::map<std::uint32_t, std::vector<std::shared_ptr<const Entry>>> by_mark;
 };
 Collected collect(const std::vector<std::uint32_t>& marks, MarkFilter range);
 // `by_tuple_only`: without CTA_ID, so an entry re-created with the same tuple since the walk

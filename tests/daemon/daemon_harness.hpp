@@ -32,6 +32,7 @@ struct FakeNetwork {
   std::atomic<bool> blackhole_5g{false};
   // On 5G, beside each genuine reply: a forged one (a bad MAC), or the genuine one twice.
   std::atomic<bool> forge_5g{false};
+  std::atomic<bool> forge_leo{false};  // the same on LEO
   std::atomic<bool> duplicate_5g{false};
   std::atomic<int> ttl_5g{64};  // the TTL 5G's replies arrive with
   std::atomic<int> rtt_ms_5g{2};  // how long 5G's replies take
@@ -50,11 +51,14 @@ class FakeProber : public probes::Prober {
     ++net_.probes_sent;
     if (spec_.interface == "wwan0" && net_.blackhole_5g) return;
     const bool on_5g = spec_.interface == "wwan0";
+    const bool on_leo = spec_.interface == "sat0";
     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(on_5g ? net_.rtt_ms_5g.load() : 2));
     std::weak_ptr<bool> alive = alive_;
-    timer->async_wait([this, timer, seq, alive, on_5g](const boost::system::error_code& ec) {
+    timer->async_wait([this, timer, seq, alive, on_5g, on_leo](const boost::system::error_code& ec) {
       if (ec || !alive.lock() || !*alive.lock()) return;
-      if (on_5g && net_.forge_5g) handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::bad_mac, 64});
+      if ((on_5g && net_.forge_5g) || (on_leo && net_.forge_leo)) {
+        handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::bad_mac, 64});
+      }
       handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::ok, on_5g ? net_.ttl_5g.load() : 64});
       if (on_5g && net_.duplicate_5g) handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::ok, 64});
     });
@@ -144,6 +148,9 @@ class FakeClassifier : public classify::Classifier {
     }
   };
   std::shared_ptr<const Collected> collect_flows(const std::vector<std::uint32_t>& marks) override {
+    collecting = true;
+    if (const int ms = collect_delay_ms; ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    collecting = false;
     auto out = std::make_shared<FakeCollected>();
     out->marks = marks;
     out->walks = 1;
@@ -163,6 +170,8 @@ class FakeClassifier : public classify::Classifier {
   }
   std::atomic<int> applies{0};
   std::atomic<int> flush_delay_ms{0};
+  std::atomic<int> collect_delay_ms{0};
+  std::atomic<bool> collecting{false};
   std::atomic<bool> flushing{false};
   std::mutex mutex;
   std::vector<std::uint32_t> flushed;
@@ -178,6 +187,8 @@ class FakeFaults : public drills::FaultInjector {
  public:
   explicit FakeFaults(FakeNetwork& net) : net_(net) {}
   std::string inject(const std::string& interface, int loss_percent) override {
+    // A slow nftables transaction (the daemon installs it on its worker).
+    if (const int ms = inject_delay_ms; ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     if (interface == "wwan0" && loss_percent == 100) net_.blackhole_5g = true;
     ++injected;
     return {};
@@ -189,6 +200,7 @@ class FakeFaults : public drills::FaultInjector {
   }
   std::atomic<int> injected{0};
   std::atomic<int> cleared{0};
+  std::atomic<int> inject_delay_ms{0};
 
  private:
   FakeNetwork& net_;

@@ -113,5 +113,25 @@ TEST(DaemonIntegrity, ASuddenDropOfTheRttFloorIsASuspicion) {
   EXPECT_TRUE(h.class_on(0, "wwan0")) << "a suspicion moves nothing";
 }
 
+// A class failing back waits while its flows are collected. If the link it waits on is
+// quarantined meanwhile (for integrity classes only: not a link-wide verdict), it must leave
+// at once, not after the walk.
+TEST(DaemonIntegrity, AQuarantineDuringAFailbacksCollectionMovesTheClassAtOnce) {
+  DaemonHarness h(integrity_config(), std::nullopt, {.faults = false, .journal = false, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  h.net.blackhole_5g = true;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0") && h.class_on(1, "sat0"); }));
+  h.classifier_->collect_delay_ms = 1500;
+  h.net.blackhole_5g = false;
+  ASSERT_TRUE(h.eventually([&] { return h.classifier_->collecting.load(); }, std::chrono::seconds(3)));
+  ASSERT_TRUE(h.class_on(0, "sat0"));
+  const auto t0 = Clock::now();
+  h.net.forge_leo = true;  // LEO is quarantined for c2 (it requires integrity), not for bulk
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0"); }, std::chrono::milliseconds(400)))
+      << "c2 waited on a quarantined link for the failback's collection";
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(400));
+  EXPECT_TRUE(h.class_on(1, "sat0")) << "bulk may wait for its flows (LEO still works for it)";
+}
+
 }  // namespace
 }  // namespace lifeline::daemon

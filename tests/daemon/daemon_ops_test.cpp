@@ -163,6 +163,28 @@ TEST(DaemonOps, ReloadThroughTheApiReportsConfigErrors) {
   EXPECT_EQ(status["daemon"]["config"]["reloads_failed"], 1);
 }
 
+// A drill's fault is installed on the worker. Meanwhile a second drill is refused, and a
+// drill aborted before its fault is in place still gets its answer (and the fault is removed
+// after it is installed: the worker keeps their order).
+TEST(DaemonOps, ADrillBeingStartedIsAnsweredAndNotDoubled) {
+  DaemonHarness h(kConfig, std::nullopt, {.faults = true, .journal = true, .events = true});
+  ASSERT_TRUE(h.eventually([&] { return settled(h); }));
+  h.faults_->inject_delay_ms = 400;
+  std::string first;
+  std::thread starter([&] {
+    first = h.control(R"({"version":1,"command":"drill.start","link":"5g","fault":"blackhole","for":"10s"})");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(error_code(h, R"({"version":1,"command":"drill.start","link":"leo","fault":"blackhole","for":"1s"})"),
+            "conflict");
+  EXPECT_NE(h.control(R"({"version":1,"command":"drill.abort","reason":"changed my mind"})").find("\"ok\":true"),
+            std::string::npos);
+  starter.join();
+  EXPECT_NE(first.find("\"ok\":false"), std::string::npos) << first;
+  EXPECT_NE(first.find("aborted while its fault was being installed"), std::string::npos) << first;
+  EXPECT_TRUE(h.eventually([&] { return h.faults_->cleared.load() >= 1 && !h.net.blackhole_5g.load(); }));
+}
+
 TEST(DaemonOps, ABlackHoleDrillIsMeasuredAndReported) {
   std::string yaml = kConfig;
   yaml += "drills: { targets: { detection: 200ms, outage: 500ms, failback: 5s } }\n";

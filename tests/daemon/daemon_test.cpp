@@ -94,7 +94,9 @@ TEST(Daemon, AFailbackDeletesTheFlowsBeforeTheRouteMoves) {
   ASSERT_EQ(h.classifier_->collect_calls.size(), 1u) << "one walk for both classes failing back";
   EXPECT_EQ(std::set<std::uint32_t>(h.classifier_->collect_calls[0].begin(), h.classifier_->collect_calls[0].end()),
             (std::set<std::uint32_t>{routing::class_mark(0), routing::class_mark(1)}));
-  EXPECT_EQ(h.classifier_->flush_calls.size(), 1u) << "nothing flushed after the failback";
+  // After the switch, the usual flush too: flows that began during the collection's walk
+  // were not collected and still carry the old link's binding.
+  EXPECT_EQ(h.classifier_->flush_calls.size(), 2u);
   ASSERT_EQ(h.classifier_->deleted_before_switch.size(), 2u);
   // Each class's flows went before its route: c2 (flash) first.
   const auto calls = h.actuator_->calls();
@@ -109,6 +111,29 @@ TEST(Daemon, AFailbackDeletesTheFlowsBeforeTheRouteMoves) {
     ASSERT_TRUE(switched);
     EXPECT_LE(h.classifier_->deleted_at[i], *switched);
   }
+}
+
+// A failback waits for its flows to be collected; a move off a link that stopped working
+// for the class does not wait for anything.
+TEST(Daemon, AnUrgentMoveDoesNotWaitForAFailbacksCollection) {
+  DaemonHarness h(kConfig, std::nullopt, {.faults = false, .journal = true, .events = false});
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0") && h.class_on(1, "wwan0"); }));
+  h.net.blackhole_5g = true;
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "sat0") && h.class_on(1, "sat0"); }));
+  h.classifier_->collect_delay_ms = 1500;  // a very slow walk
+  h.net.blackhole_5g = false;
+  // The failback starts (min_stable 200 ms + failback 500 ms): its collection is under way,
+  // the classes still on LEO.
+  ASSERT_TRUE(h.eventually([&] { return h.classifier_->collecting.load(); }, std::chrono::seconds(3)));
+  ASSERT_TRUE(h.class_on(0, "sat0"));
+  // The link they are on stops working (drained): they must leave it now, not after the walk.
+  const auto t0 = Clock::now();
+  EXPECT_NE(h.control(R"({"version":1,"command":"drain","link":"leo","for":"1m","reason":"x"})").find("\"ok\":true"),
+            std::string::npos);
+  ASSERT_TRUE(h.eventually([&] { return h.class_on(0, "wwan0") && h.class_on(1, "wwan0"); },
+                           std::chrono::milliseconds(400)))
+      << "the classes waited for the failback's collection on a drained link";
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(400));
 }
 
 // The flush runs off the loop: while a slow one is in progress the daemon goes on probing,

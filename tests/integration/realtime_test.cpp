@@ -81,10 +81,25 @@ TEST(Realtime, TheLoopKeepsItsCpuAndTheOtherThreadsGoElsewhere) {
   std::string kept;
   int loop_cpus = 0;
   cpu_set_t loop_set{};
+  pid_t later_tid = 0;
+  cpu_set_t later{};
   std::thread loop([&] {
-    kept = keep_cpu_for_loop();
+    const auto plan = keep_cpu_for_loop();
+    ASSERT_TRUE(plan);
+    kept = plan->text();
     ::sched_getaffinity(0, sizeof loop_set, &loop_set);
     loop_cpus = CPU_COUNT(&loop_set);
+    // A thread the loop makes later starts on the loop's CPU; the plan moves it off again.
+    std::atomic<bool> stop_later{false};
+    std::thread made_later([&] {
+      later_tid = static_cast<pid_t>(::syscall(SYS_gettid));
+      while (!stop_later) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+    while (later_tid == 0) std::this_thread::yield();
+    keep_cpu_for_loop(*plan);
+    ::sched_getaffinity(later_tid, sizeof later, &later);
+    stop_later = true;
+    made_later.join();
   });
   loop.join();
   cpu_set_t others{};
@@ -100,6 +115,8 @@ TEST(Realtime, TheLoopKeepsItsCpuAndTheOtherThreadsGoElsewhere) {
   EXPECT_FALSE(CPU_ISSET(cpu, &others));
   EXPECT_EQ(CPU_COUNT(&others), CPU_COUNT(&allowed) - 1);
   EXPECT_FALSE(CPU_ISSET(cpu, &main_thread));  // every thread but the loop
+  EXPECT_FALSE(CPU_ISSET(cpu, &later));
+  EXPECT_EQ(CPU_COUNT(&later), CPU_COUNT(&allowed) - 1);
   ::sched_setaffinity(0, sizeof allowed, &allowed);
 }
 
