@@ -138,11 +138,11 @@ done
   echo
   echo "The machine's own noise (lifeline-bench-noise: a SCHED_FIFO thread that only sleeps 1 ms, 30 s): $machine_noise"
   echo
-  echo "| classes moved | loop lag median | loop lag max | quiet 5 s median | quiet max | flush wall time median | max | flows deleted per flush | links down |"
+  echo "| classes moved | loop lag median | loop lag max | quiet 5 s median | quiet max | flush wall time median | max | flows deleted by a drain's walk | links down |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for n in $classes_list; do
     awk -v n="$n" -v downs="$(cat "$results/downs-$n.txt")" '
-      $1 == n { lag[++k] = $3; fl[k] = $4; flows = $5; q[k] = $6 }
+      $1 == n { lag[++k] = $3; fl[k] = $4; q[k] = $6; if ($2 == "drain") flows = $5 }
       function median(a, c,   i, j, t) { for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
         return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2 }
       END { ml = median(lag, k); xl = lag[k]; mq = median(q, k); xq = q[k]; mf = median(fl, k); xf = fl[k]

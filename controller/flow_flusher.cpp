@@ -21,9 +21,16 @@ std::string milliseconds(std::chrono::nanoseconds d) {
   return text;
 }
 
+// "c2, isr, voice" — or the first eight and how many more (a decision may move hundreds).
 std::string names_of(const std::map<std::uint32_t, std::string>& marks) {
+  constexpr std::size_t kNamed = 8;
   std::string out;
-  for (const auto& [mark, name] : marks) out += (out.empty() ? "" : ", ") + name;
+  std::size_t n = 0;
+  for (const auto& [mark, name] : marks) {
+    if (n++ == kNamed) break;
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  if (marks.size() > kNamed) out += " and " + std::to_string(marks.size() - kNamed) + " more classes";
   return out;
 }
 

@@ -325,7 +325,7 @@ TEST_F(ControlServerTest, AnswersEveryRequestOfABurst) {
 // when it is ready, and requests behind it are not held up meanwhile.
 TEST_F(ControlServerTest, AnswersLaterWithoutHoldingUpOtherRequests) {
   auto timer = std::make_shared<boost::asio::steady_timer>(loop_->io());
-  ops::ControlHandler handler = [this, timer](const std::string& request, const ops::Peer&,
+  ops::ControlHandler handler = [timer](const std::string& request, const ops::Peer&,
                                               std::function<void(std::string)> reply) {
     if (request.find("slow") != std::string::npos) {
       timer->expires_after(300ms);
