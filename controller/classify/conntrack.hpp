@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
 
 namespace lifeline::classify::conntrack {
 
@@ -67,7 +67,9 @@ DeleteResult delete_by_marks(const std::vector<std::uint32_t>& marks, MarkFilter
 // The same in two halves, so that entries can be deleted right before their class's route
 // is switched (a failback: nothing on the way may be lost): collect() walks the table once
 // (the worker's), delete_collected() deletes one mark's entries from what was collected, by
-// tuple and id, without a walk (a hash lookup each: microseconds).
+// tuple and id, without a walk (a hash lookup each: microseconds). The id does not always tell
+// a re-created entry from the one collected: the kernel's id is a hash of the entry's address
+// and tuple, and a new entry for the same tuple often reuses the freed one's memory.
 class Collected {
  public:
   int error = 0;  // the walk's, or 0

@@ -525,10 +525,19 @@ TEST_F(ClassifyTraffic, CollectedFlowsAreDeletedOneClassAtATime) {
   EXPECT_EQ(testing::count_marked(table, kC2), 0U);
   EXPECT_EQ(testing::count_marked(table, kIsr), 2U);
   EXPECT_EQ(testing::count_marked(table, 0), 1U);
-  // A flow that re-established meanwhile has a new id: the collected one is gone, it stays.
-  ASSERT_TRUE(exchange(flows[0], Family::v4));
+  // A flow of the class that began after the walk was not collected: it stays (the flush
+  // after the switch is for those). (Not tested: a collected flow re-established since. The
+  // kernel's id is a hash of the entry's address and tuple, and a new entry for the same tuple
+  // often gets the freed entry's memory, so it may carry the same id and go too. Before the
+  // switch it is on the old path anyway; after it, the next packet re-creates it.)
+  const auto later = flow(Family::v4, kEf);
   r = classifier->delete_flows(*collected, kC2);
   EXPECT_EQ(r.deleted, 0U);
+  EXPECT_EQ(testing::count_marked(testing::conntrack_table(), kC2), 1U);
+  // The second pass (by tuple only) takes what holds a collected tuple now, and nothing else.
+  ASSERT_TRUE(exchange(flows[0], Family::v4));
+  r = classifier->delete_flows(*collected, kC2, true);
+  EXPECT_EQ(r.deleted, 1U);
   EXPECT_EQ(testing::count_marked(testing::conntrack_table(), kC2), 1U);
   r = classifier->delete_flows(*collected, kIsr);
   EXPECT_EQ(r.deleted, 2U);
