@@ -13,7 +13,7 @@
 #include "bridge/feed_publisher.hpp"
 #include "bridge/mm_client.hpp"
 #include "bridge/mm_mapping.hpp"
-#include "controller/log.hpp"
+#include "common/log.hpp"
 
 namespace lifeline::bridge {
 

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "bridge/bridge.hpp"
-#include "config/units.hpp"
-#include "controller/log.hpp"
+#include "common/log.hpp"
+#include "common/units.hpp"
 
 namespace {
 

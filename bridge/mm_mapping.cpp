@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "links/attestation.hpp"
+#include "common/utc_time.hpp"
 
 namespace lifeline::bridge {
 
@@ -284,7 +284,7 @@ Reading make_reading(std::string modem, SystemTime now, const ModemSnapshot& s) 
   Reading reading;
   links::RadioReading& r = reading.radio;
   r.modem = std::move(modem);
-  r.time = links::format_utc_time(now);
+  r.time = utc::format(now);
   Builder b(reading);
 
   if (const auto flags = get_as<std::uint64_t>(s.modem, "AccessTechnologies")) {

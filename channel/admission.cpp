@@ -5,7 +5,7 @@
 #include <iterator>
 #include <zmq_addon.hpp>
 
-#include "controller/control/protocol.hpp"
+#include "zmq/zap.hpp"
 
 namespace lifeline::channel {
 namespace {
@@ -96,12 +96,12 @@ void Admission::on_zap_request() {
   if (frames.size() < 3 || frames[1].size() != 0) return;
   std::vector<std::string> body;
   for (auto it = frames.begin() + 2; it != frames.end(); ++it) body.push_back(it->to_string());
-  const auto request = control::parse_zap_request(body);
+  const auto request = zap::parse_request(body);
   if (!request) return;  // not from libzmq: it times the handshake out
   const bool ours = request->domain.rfind(kZapDomainPrefix, 0) == 0;
   const std::string side = ours ? request->domain.substr(std::strlen(kZapDomainPrefix)) : "?";
   const auto verdict =
-      control::zap_decide(*request, ours ? request->domain : zap_domain("xsub"), allowed_keys_);
+      zap::decide(*request, ours ? request->domain : zap_domain("xsub"), allowed_keys_);
   if (verdict.admitted()) {
     admitted_log_.write(log::Level::info, side + ": admitted " + names_[verdict.user_id] + " (" +
                                               verdict.user_id + ") from " + request->address);
@@ -115,7 +115,7 @@ void Admission::on_zap_request() {
   std::vector<zmq::message_t> reply;
   reply.push_back(std::move(frames[0]));
   reply.emplace_back();
-  for (const auto& frame : control::zap_reply_frames(*request, verdict)) {
+  for (const auto& frame : zap::reply_frames(*request, verdict)) {
     reply.emplace_back(frame.data(), frame.size());
   }
   try {

@@ -16,7 +16,7 @@
 #include <zmq.hpp>
 
 #include "channel/channel_config.hpp"
-#include "controller/log.hpp"
+#include "common/log.hpp"
 
 namespace lifeline::channel {
 
@@ -70,7 +70,7 @@ class Admission {
   zmq::context_t& context_;
   zmq::socket_t zap_;
   std::vector<AllowedClient> allowed_;
-  std::vector<std::string> allowed_keys_;     // what control::zap_decide takes
+  std::vector<std::string> allowed_keys_;     // what zap::decide takes
   std::map<std::string, std::string> names_;  // key -> name, for the logs
   std::vector<std::unique_ptr<Monitor>> monitors_;
   std::uint64_t refused_keys_ = 0;

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "config/yaml_reader.hpp"
-#include "controller/control/curve_keys.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace lifeline::channel {
 namespace {
@@ -207,7 +207,7 @@ class ChannelParser {
                                        std::string_view what) {
     const auto key = r_.string(node, path);
     if (!key) return std::nullopt;
-    if (!control::is_z85_key(*key)) {
+    if (!curve::is_z85_key(*key)) {
       r_.error(node, path,
                "is not a CURVE public key; use the 40-character Z85 text of " + std::string(what) +
                    " (the public-key line that lifelinectl keygen prints)");

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
 #include "config/loader.hpp"
 
 namespace lifeline::channel {

@@ -12,7 +12,7 @@
 
 #include "channel/admission.hpp"
 #include "channel/recent_messages.hpp"
-#include "controller/log.hpp"
+#include "common/log.hpp"
 
 namespace lifeline::channel {
 namespace {
@@ -70,8 +70,8 @@ struct Forwarder::Impl {
   std::vector<zmq::message_t> frames;  // the message being forwarded
   log::RateLimit drop_log{10, std::chrono::seconds(60)};
 
-  Impl(const ChannelConfig& config, const control::CurveKeyPair& own,
-       const std::optional<control::CurveKeyPair>& upstream_client)
+  Impl(const ChannelConfig& config, const curve::KeyPair& own,
+       const std::optional<curve::KeyPair>& upstream_client)
       : admission(context, config.allowed_clients),
         xsub(context, zmq::socket_type::xsub),
         xpub(context, zmq::socket_type::xpub),
@@ -93,7 +93,7 @@ struct Forwarder::Impl {
   }
 
   void bind_server(zmq::socket_t& socket, const std::string& side, const Endpoint& ep,
-                   const control::CurveKeyPair& keys, std::int64_t max_frame) {
+                   const curve::KeyPair& keys, std::int64_t max_frame) {
     set_common_options(socket, max_frame);
     socket.set(zmq::sockopt::curve_server, true);
     socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
@@ -102,7 +102,7 @@ struct Forwarder::Impl {
   }
 
   void connect_client(zmq::socket_t& socket, const std::string& name, const Endpoint& ep,
-                      const std::string& server_key, const control::CurveKeyPair& keys,
+                      const std::string& server_key, const curve::KeyPair& keys,
                       std::int64_t max_frame) {
     set_common_options(socket, max_frame);
     socket.set(zmq::sockopt::curve_serverkey, server_key);
@@ -224,8 +224,8 @@ struct Forwarder::Impl {
   }
 };
 
-Forwarder::Forwarder(const ChannelConfig& config, const control::CurveKeyPair& own,
-                     const std::optional<control::CurveKeyPair>& upstream_client)
+Forwarder::Forwarder(const ChannelConfig& config, const curve::KeyPair& own,
+                     const std::optional<curve::KeyPair>& upstream_client)
     : impl_(std::make_unique<Impl>(config, own, upstream_client)) {}
 
 Forwarder::~Forwarder() = default;

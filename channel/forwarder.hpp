@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "channel/channel_config.hpp"
-#include "controller/control/curve_keys.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace lifeline::channel {
 
@@ -36,8 +36,8 @@ class Forwarder {
   // Binds xsub and xpub as CURVE servers with `own` keys and, with an upstream, connects to
   // it with `upstream_client`. Throws std::runtime_error naming the endpoint when a bind or a
   // connect fails.
-  Forwarder(const ChannelConfig& config, const control::CurveKeyPair& own,
-            const std::optional<control::CurveKeyPair>& upstream_client);
+  Forwarder(const ChannelConfig& config, const curve::KeyPair& own,
+            const std::optional<curve::KeyPair>& upstream_client);
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;

@@ -13,12 +13,13 @@
 
 #include "channel/channel_config.hpp"
 #include "channel/forwarder.hpp"
-#include "controller/log.hpp"
+#include "common/log.hpp"
 
 namespace {
 
 namespace channel = lifeline::channel;
 namespace log = lifeline::log;
+namespace curve = lifeline::curve;
 
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
@@ -98,10 +99,10 @@ void reload(const std::string& path, channel::ChannelConfig& running,
   ::sd_notify(0, "READY=1");
 }
 
-std::optional<lifeline::control::CurveKeyPair> load_keys(const std::string& what,
+std::optional<curve::KeyPair> load_keys(const std::string& what,
                                                          const std::string& path) {
   std::string error;
-  auto keys = lifeline::control::load_key_file(path, error);
+  auto keys = curve::load_key_file(path, error);
   if (!keys) log::error(what + " " + path + ": " + error);
   return keys;
 }
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
   channel::ChannelConfig config = std::move(*loaded.config);
   const auto own = load_keys("curve_key_file", config.curve_key_file);
   if (!own) return kExitUsage;
-  std::optional<lifeline::control::CurveKeyPair> upstream_client;
+  std::optional<curve::KeyPair> upstream_client;
   if (config.upstream) {
     upstream_client = config.upstream->curve_key_file == config.curve_key_file
                           ? own

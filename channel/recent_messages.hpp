@@ -12,7 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "config/units.hpp"
+#include "common/units.hpp"
 
 namespace lifeline::channel {
 

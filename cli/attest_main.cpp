@@ -5,9 +5,10 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "common/secret_file.hpp"
+#include "common/utc_time.hpp"
 #include "config/loader.hpp"
 #include "config/minisign_key.hpp"
-#include "config/secret_file.hpp"
 #include "links/attestation.hpp"
 
 namespace {
@@ -32,8 +33,8 @@ signature cannot be read. See docs/trust.md.)TEXT";
 
 void print(const links::Attestation& a) {
   std::cout << "operator   " << a.operator_name << "\nlink       " << a.link << "\nserial     " << a.serial
-            << "\nissued     " << links::format_utc_time(a.issued) << "\nvalid      "
-            << links::format_utc_time(a.not_before) << " to " << links::format_utc_time(a.expires)
+            << "\nissued     " << utc::format(a.issued) << "\nvalid      "
+            << utc::format(a.not_before) << " to " << utc::format(a.expires)
             << "\nequipment\n";
   for (const auto& e : a.equipment) {
     std::cout << "  " << e.role << ": " << e.vendor << (e.model.empty() ? "" : " " + e.model)

@@ -16,12 +16,13 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "common/secret_file.hpp"
+#include "common/utc_time.hpp"
 #include "config/minisign_key.hpp"
-#include "config/secret_file.hpp"
-#include "controller/control/curve_keys.hpp"
 #include "controller/trust_files.hpp"
 #include "links/attestation.hpp"
 #include "links/incident.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace {
 
@@ -85,7 +86,7 @@ std::optional<std::string> complete_report(const std::string& text, const std::s
     j["id"] = id.str();
   }
   if (!j.contains("time")) {
-    j["time"] = links::format_utc_time(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+    j["time"] = utc::format(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
   }
   if (!j.contains("reporter")) {
     if (reporter.empty()) {
@@ -165,10 +166,10 @@ int main(int argc, char** argv) {
     std::cerr << "lifeline-incident: " << signing_key_file << ": " << error << "\n";
     return 2;
   }
-  std::optional<control::CurveKeyPair> curve;
+  std::optional<curve::KeyPair> curve_keys;
   if (!server_key.empty()) {
-    curve = control::load_key_file(curve_key_file, error);
-    if (!curve) {
+    curve_keys = curve::load_key_file(curve_key_file, error);
+    if (!curve_keys) {
       std::cerr << "lifeline-incident: --curve-key-file " << curve_key_file << ": " << error << "\n";
       return 2;
     }
@@ -187,10 +188,10 @@ int main(int argc, char** argv) {
     zmq::context_t context(1);
     zmq::socket_t pub(context, zmq::socket_type::pub);
     pub.set(zmq::sockopt::linger, 3000);
-    if (curve) {
+    if (curve_keys) {
       pub.set(zmq::sockopt::curve_serverkey, server_key);
-      pub.set(zmq::sockopt::curve_publickey, curve->public_key);
-      pub.set(zmq::sockopt::curve_secretkey, curve->secret_key);
+      pub.set(zmq::sockopt::curve_publickey, curve_keys->public_key);
+      pub.set(zmq::sockopt::curve_secretkey, curve_keys->secret_key);
     }
     pub.connect(channel);
     // PUB sends nothing before the connection is up (and the channel has subscribed).

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/ctl.hpp"
-#include "config/units.hpp"
+#include "common/units.hpp"
 
 namespace {
 

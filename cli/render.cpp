@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/utc_time.hpp"
+
 namespace lifeline::cli {
 namespace {
 
@@ -48,16 +50,6 @@ std::string fixed(double value, int decimals) {
   return buffer;
 }
 
-// "2026-11-29 12:00:30Z"
-std::string clock(SystemTime t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char buffer[64];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buffer;
-}
-
 // "5m12s ago" / "in 29m"
 std::string relative(SystemTime t, SystemTime now) {
   using std::chrono::duration_cast;
@@ -68,15 +60,15 @@ std::string relative(SystemTime t, SystemTime now) {
 
 std::string ago(const json& v, SystemTime now) {
   if (!v.is_string()) return "-";
-  const auto t = parse_time(v.get<std::string>());
+  const auto t = utc::parse(v.get<std::string>());
   return t ? relative(*t, now) : v.get<std::string>();
 }
 
 // "2026-11-29 12:30:00Z (in 29m)"
 std::string when(const json& v, SystemTime now) {
   if (!v.is_string()) return "-";
-  const auto t = parse_time(v.get<std::string>());
-  return t ? clock(*t) + " (" + relative(*t, now) + ")" : v.get<std::string>();
+  const auto t = utc::parse(v.get<std::string>());
+  return t ? utc::format_clock(*t) + " (" + relative(*t, now) + ")" : v.get<std::string>();
 }
 
 // The API's time with 'T' made a space, for logs: "2026-11-29 12:00:30.039Z".
@@ -485,36 +477,6 @@ std::string human_duration(std::chrono::seconds d) {
                   static_cast<long long>(s % 86400 / 3600));
   }
   return buffer;
-}
-
-std::optional<SystemTime> parse_time(const std::string& s) {
-  // YYYY-MM-DDTHH:MM:SS[.fff]Z
-  std::tm tm{};
-  int millis = 0;
-  int used = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 ||
-      used != 19) {
-    return std::nullopt;
-  }
-  std::string rest = s.substr(19);
-  if (!rest.empty() && rest.front() == '.') {
-    std::size_t digits = 1;
-    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits])) != 0) {
-      if (digits <= 3) millis = millis * 10 + (rest[digits] - '0');
-      ++digits;
-    }
-    for (std::size_t i = digits; i <= 3; ++i) millis *= 10;
-    rest = rest.substr(digits);
-  }
-  if (rest != "Z") return std::nullopt;
-  // A 64-bit nanosecond clock holds about 292 years either side of 1970.
-  if (tm.tm_year < 1970 || tm.tm_year > 2200) return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const std::time_t t = ::timegm(&tm);
-  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(t) + std::chrono::milliseconds(millis);
 }
 
 std::string render_event_line(const std::string& event_json) {

@@ -24,7 +24,4 @@ std::string render_event_line(const std::string& event_json);
 // "4s", "5m12s", "3h04m", "2d03h": a duration for people, rounded down.
 std::string human_duration(std::chrono::seconds d);
 
-// Parses "2026-11-29T12:00:00.123Z" (the API's times); nullopt otherwise.
-std::optional<SystemTime> parse_time(const std::string& rfc3339);
-
 }  // namespace lifeline::cli

@@ -9,7 +9,7 @@
 #include "cli/ctl.hpp"
 #include "cli/render.hpp"
 #include "controller/control/client.hpp"
-#include "controller/control/curve_keys.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace lifeline::cli {
 namespace {
@@ -33,11 +33,11 @@ std::optional<control::CurveClient> curve_client(const Options& o, std::string& 
         "from lifelinectl keygen): TCP control is CURVE only";
     return std::nullopt;
   }
-  if (!control::is_z85_key(o.server_key)) {
+  if (!curve::is_z85_key(o.server_key)) {
     error = "--server-key: not a CURVE public key (40 Z85 characters)";
     return std::nullopt;
   }
-  const auto pair = control::load_key_file(o.key_file, error);
+  const auto pair = curve::load_key_file(o.key_file, error);
   if (!pair) {
     error = "--key-file " + o.key_file + ": " + error;
     return std::nullopt;
@@ -123,11 +123,11 @@ std::string request_json(const Command& command, const std::string& user) {
 
 int run(const Options& options, const Command& command, std::ostream& out, std::ostream& err) {
   if (command.name == "keygen") {
-    const auto pair = control::generate_curve_key_pair();
+    const auto pair = curve::generate_key_pair();
     if (options.json) {
       out << json{{"public_key", pair.public_key}, {"secret_key", pair.secret_key}}.dump() << "\n";
     } else {
-      out << control::key_file_text(pair);
+      out << curve::key_file_text(pair);
     }
     return kExitOk;
   }

@@ -1,4 +1,4 @@
-#include "config/address.hpp"
+#include "common/address.hpp"
 
 #include <arpa/inet.h>
 

@@ -1,4 +1,4 @@
-#include "controller/log.hpp"
+#include "common/log.hpp"
 
 #include <unistd.h>
 

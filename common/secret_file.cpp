@@ -1,4 +1,4 @@
-#include "config/secret_file.hpp"
+#include "common/secret_file.hpp"
 
 #include <fcntl.h>
 #include <string.h>  // explicit_bzero

@@ -1,4 +1,4 @@
-#include "config/units.hpp"
+#include "common/units.hpp"
 
 #include <algorithm>
 #include <cctype>

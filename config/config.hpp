@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "config/address.hpp"
-#include "config/units.hpp"
+#include "common/address.hpp"
+#include "common/units.hpp"
 
 namespace lifeline::config {
 

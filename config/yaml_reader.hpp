@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
+#include "common/units.hpp"
 #include "config/loader.hpp"
-#include "config/units.hpp"
 
 namespace lifeline::config {
 

@@ -2,8 +2,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/utc_time.hpp"
 #include "controller/daemon_api.hpp"
-#include "links/attestation.hpp"
 
 namespace lifeline::api {
 
@@ -21,38 +21,22 @@ std::string Fault::text() const {
   return "?";
 }
 
-std::string to_rfc3339(snapshot::SystemTime t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char buffer[96];
-  const auto millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buffer;
-}
-
-std::optional<snapshot::SystemTime> from_rfc3339(std::string_view text) {
-  return links::parse_utc_time(text);
-}
-
 namespace {
 
 constexpr int kVersion = 1;
 
 json time_or_null(const std::optional<snapshot::SystemTime>& t) {
-  return t ? json(to_rfc3339(*t)) : json(nullptr);
+  return t ? json(utc::format_millis(*t)) : json(nullptr);
 }
 
 json pin_json(const snapshot::Pin& p) {
-  return {{"link", p.link}, {"until", to_rfc3339(p.until)}, {"reason", p.reason}, {"by", p.by}};
+  return {{"link", p.link}, {"until", utc::format_millis(p.until)}, {"reason", p.reason}, {"by", p.by}};
 }
 
 json drill_json(const snapshot::Drill& d) {
   return {{"id", d.id},       {"link", d.link},
           {"fault", d.fault}, {"state", d.state},
-          {"started", to_rfc3339(d.started)}, {"ends", to_rfc3339(d.ends)},
+          {"started", utc::format_millis(d.started)}, {"ends", utc::format_millis(d.ends)},
           {"abort_reason", d.abort_reason}};
 }
 
@@ -65,7 +49,7 @@ json link_json(const snapshot::Link& l) {
             {"interface", l.interface},
             {"kind", l.kind},
             {"health", l.health},
-            {"since", to_rfc3339(l.since)},
+            {"since", utc::format_millis(l.since)},
             {"reason", l.reason},
             {"detection_seconds", l.detection_seconds},
             {"rtt_seconds", l.has_rtt ? json(l.rtt_seconds) : json(nullptr)},
@@ -96,10 +80,10 @@ json link_json(const snapshot::Link& l) {
              }()},
             {"dampening", {{"suppressed", l.suppressed}, {"penalty", l.penalty}}}};
   if (l.drained_until) {
-    j["drained"] = {{"until", to_rfc3339(*l.drained_until)}, {"reason", l.drain_reason}, {"by", l.drained_by}};
+    j["drained"] = {{"until", utc::format_millis(*l.drained_until)}, {"reason", l.drain_reason}, {"by", l.drained_by}};
   }
   if (l.quarantined_until) {
-    j["quarantined"] = {{"until", to_rfc3339(*l.quarantined_until)}, {"reason", l.quarantine_reason}};
+    j["quarantined"] = {{"until", utc::format_millis(*l.quarantined_until)}, {"reason", l.quarantine_reason}};
   }
   if (l.radio) {
     const auto& r = *l.radio;
@@ -108,7 +92,7 @@ json link_json(const snapshot::Link& l) {
                   {"malformed", r.malformed},
                   {"other_modem", r.other_modem},
                   {"stale", r.stale},
-                  {"last_reading_at", r.last_reading ? json(to_rfc3339(*r.last_reading)) : json(nullptr)},
+                  {"last_reading_at", r.last_reading ? json(utc::format_millis(*r.last_reading)) : json(nullptr)},
                   {"last", r.last.empty() ? json(nullptr) : json::parse(r.last, nullptr, false)},
                   {"active", r.active}};
   }
@@ -126,7 +110,7 @@ json class_json(const snapshot::Class& c) {
           {"links", c.links},
           {"target", c.target.name},
           {"target_kind", c.target.kind},
-          {"since", to_rfc3339(c.since)},
+          {"since", utc::format_millis(c.since)},
           {"why", c.why},
           {"reason", c.reason},
           {"explain", c.explain},
@@ -142,11 +126,11 @@ json daemon_json(const snapshot::Daemon& d) {
       std::chrono::duration<double>(std::chrono::system_clock::now() - d.started).count();
   return {{"node", d.node},
           {"version", d.version},
-          {"started", to_rfc3339(d.started)},
+          {"started", utc::format_millis(d.started)},
           {"uptime_seconds", uptime},
           {"config",
            {{"path", d.config_path},
-            {"loaded", to_rfc3339(d.config_loaded)},
+            {"loaded", utc::format_millis(d.config_loaded)},
             {"reloads_ok", d.reloads_ok},
             {"reloads_failed", d.reloads_failed},
             {"last_reload", time_or_null(d.last_reload)},
@@ -274,7 +258,7 @@ std::optional<json> dispatch(DaemonApi& api, const json& req, const ops::Peer& p
     const auto s = api.state();
     json links = json::array();
     for (const auto& l : s.links) {
-      links.push_back({{"name", l.name}, {"health", l.health}, {"since", to_rfc3339(l.since)},
+      links.push_back({{"name", l.name}, {"health", l.health}, {"since", utc::format_millis(l.since)},
                        {"reason", l.reason},
                        {"detection_seconds", l.detection_seconds},
                        {"rtt_seconds", l.has_rtt ? json(l.rtt_seconds) : json(nullptr)},
@@ -287,7 +271,7 @@ std::optional<json> dispatch(DaemonApi& api, const json& req, const ops::Peer& p
     json classes = json::array();
     for (const auto& c : s.classes) {
       classes.push_back({{"name", c.name}, {"precedence", c.precedence}, {"target", c.target.name},
-                         {"target_kind", c.target.kind}, {"why", c.why}, {"since", to_rfc3339(c.since)},
+                         {"target_kind", c.target.kind}, {"why", c.why}, {"since", utc::format_millis(c.since)},
                          {"reason", c.reason}, {"pinned", c.pin.has_value()}});
     }
     return reply_ok({{"daemon", daemon_json(s)}, {"links", links}, {"classes", classes}});
@@ -362,7 +346,7 @@ std::optional<json> dispatch(DaemonApi& api, const json& req, const ops::Peer& p
     if (f.error) return reply_error(f.error->code, f.error->message);
     if (reason.empty()) return reply_error("invalid_argument", "reason: say why (it is journaled)");
     return answer(api.drain(link, *hold, reason, by), [](const DrainInfo& d) {
-      return json{{"link", d.link}, {"until", to_rfc3339(d.until)}, {"reason", d.reason}, {"by", d.by}};
+      return json{{"link", d.link}, {"until", utc::format_millis(d.until)}, {"reason", d.reason}, {"by", d.by}};
     });
   }
   if (command == "undrain") {

@@ -16,24 +16,25 @@
 #include <map>
 #include <random>
 
+#include "common/log.hpp"
+#include "common/secret_file.hpp"
+#include "common/utc_time.hpp"
 #include "config/loader.hpp"
-#include "config/secret_file.hpp"
 #include "controller/daemon_api.hpp"
 #include "controller/event_json.hpp"
 #include "controller/flow_flusher.hpp"
 #include "controller/journal_thread.hpp"
 #include "controller/loop_lag.hpp"
 #include "controller/realtime.hpp"
-#include "controller/log.hpp"
 #include "controller/trust_files.hpp"
 #include "controller/worker.hpp"
 #include "links/attestation.hpp"
 #include "links/hop_watch.hpp"
 #include "links/incident.hpp"
 #include "links/link_monitor.hpp"
+#include "links/probes/keys.hpp"
 #include "links/radio.hpp"
 #include "links/rtt_floor_watch.hpp"
-#include "links/probes/keys.hpp"
 #include "policies/explain.hpp"
 #include "policies/policy_engine.hpp"
 
@@ -343,14 +344,14 @@ struct Daemon::Impl : api::DaemonApi {
       if (reason_due) {
         std::string joined;
         for (const auto& e : evidence) joined += (joined.empty() ? "" : "; ") + e;
-        link.quarantine_reason = source + ": " + joined + " at " + api::to_rfc3339(wall(at));
+        link.quarantine_reason = source + ": " + joined + " at " + utc::format_millis(wall(at));
       }
       const auto l = static_cast<std::size_t>(config.link_index(link.config.name));
       inputs[l].admin.quarantined_until = link.quarantined_until;
       inputs[l].admin.quarantine_reason = link.quarantine_reason;
-      inputs[l].admin.quarantine_until_text = api::to_rfc3339(wall(*link.quarantined_until));
+      inputs[l].admin.quarantine_until_text = utc::format_millis(wall(*link.quarantined_until));
       if (!was_quarantined) {
-        log::warning("link " + link.config.name + ": quarantined until " + api::to_rfc3339(wall(*link.quarantined_until)) +
+        log::warning("link " + link.config.name + ": quarantined until " + utc::format_millis(wall(*link.quarantined_until)) +
                      " for classes that require integrity: " + link.quarantine_reason);
       }
     }
@@ -479,10 +480,10 @@ struct Daemon::Impl : api::DaemonApi {
       ++st.duplicate;
       return;
     }
-    if (report.expires <= wall_now) return drop(st.expired, "report " + report.id + " expired " + api::to_rfc3339(report.expires));
+    if (report.expires <= wall_now) return drop(st.expired, "report " + report.id + " expired " + utc::format_millis(report.expires));
     // A report from the future is a reporter's clock (or ours) gone wrong: its times mean nothing.
     if (report.time > wall_now + kIncidentClockSkew) {
-      return drop(st.malformed, "report " + report.id + " is dated " + api::to_rfc3339(report.time) + ", in the future");
+      return drop(st.malformed, "report " + report.id + " is dated " + utc::format_millis(report.time) + ", in the future");
     }
     if (seen_incidents.size() >= kMaxSeenIncidents) {  // forget the one that expires first
       seen_incidents.erase(incidents_by_expiry.begin()->second);
@@ -504,7 +505,7 @@ struct Daemon::Impl : api::DaemonApi {
       if (!what) continue;
       named.push_back(lp->config.name);
       const std::string evidence = "report " + report.id + " from " + report.reporter + ": " + report.category + " (" +
-                                   report.severity + ") names " + *what + ", until " + api::to_rfc3339(wall(until));
+                                   report.severity + ") names " + *what + ", until " + utc::format_millis(wall(until));
       log::warning("link " + lp->config.name + ": incident " + evidence);
       if (!suspicion && !(lp->quarantined_until && *lp->quarantined_until >= until)) ++st.quarantines;
       integrity_findings(*lp, "incident",
@@ -784,7 +785,7 @@ struct Daemon::Impl : api::DaemonApi {
     for (const auto& order : events::standing_orders(rows, wall_now)) {
       const TimePoint until = t + std::chrono::duration_cast<Duration>(order.until - wall_now);
       const std::string by = actor_name(order.by);
-      const std::string ends = " until " + api::to_rfc3339(order.until);
+      const std::string ends = " until " + utc::format_millis(order.until);
       const int l = config.link_index(order.link);
       if (order.action == "pin") {
         const int c = config.class_index(order.cls);
@@ -1100,7 +1101,7 @@ struct Daemon::Impl : api::DaemonApi {
       inputs[l].admin.quarantined_until = links[l]->quarantined_until;
       inputs[l].admin.quarantine_reason = links[l]->quarantine_reason;
       if (links[l]->quarantined_until) {
-        inputs[l].admin.quarantine_until_text = api::to_rfc3339(wall(*links[l]->quarantined_until));
+        inputs[l].admin.quarantine_until_text = utc::format_millis(wall(*links[l]->quarantined_until));
       }
     }
   }
@@ -2195,14 +2196,7 @@ struct Daemon::Impl : api::DaemonApi {
     run->hold = hold;
     run->started = t;
     run->started_wall = wall(t);
-    {
-      const auto tt = std::chrono::system_clock::to_time_t(run->started_wall);
-      std::tm tm{};
-      ::gmtime_r(&tt, &tm);
-      char id[64];
-      std::strftime(id, sizeof id, "%Y%m%dT%H%M%SZ", &tm);
-      run->id = std::string(id) + "-" + link;
-    }
+    run->id = utc::format_compact(run->started_wall) + "-" + link;
     for (std::size_t c = 0; c < applied.size(); ++c) {
       if (applied[c] == policy::Target::to_link(static_cast<std::uint16_t>(*l))) run->classes.push_back({c, {}, {}, 0, {}});
     }

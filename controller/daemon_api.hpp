@@ -12,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include "config/units.hpp"
+#include "common/units.hpp"
 #include "controller/ops.hpp"
 #include "controller/snapshot.hpp"
 
@@ -92,10 +92,5 @@ void handle_request(DaemonApi& api, const std::string& request, const ops::Peer&
 bool is_query(const std::string& request);
 std::string answer_from_snapshot(const snapshot::Daemon& state, const std::string& request, const ops::Peer& peer);
 
-// JSON of state objects, shared by the control API and the journal's event bodies.
-std::string to_rfc3339(snapshot::SystemTime t);
-// The inverse: a UTC time with optional fractions ("2026-11-29T12:00:00.123Z"); nullopt for
-// anything else.
-std::optional<snapshot::SystemTime> from_rfc3339(std::string_view text);
 
 }  // namespace lifeline::api

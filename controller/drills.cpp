@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/utc_time.hpp"
 #include "controller/classify/nft_classifier.hpp"
 #include "controller/daemon_api.hpp"
 
@@ -104,9 +105,9 @@ std::string to_json(const Report& r) {
             {"fault", r.fault},
             {"state", r.state},
             {"abort_reason", r.abort_reason},
-            {"started", api::to_rfc3339(r.started)},
-            {"fault_ended", r.fault_ended ? json(api::to_rfc3339(*r.fault_ended)) : json(nullptr)},
-            {"finished", api::to_rfc3339(r.finished)},
+            {"started", utc::format_millis(r.started)},
+            {"fault_ended", r.fault_ended ? json(utc::format_millis(*r.fault_ended)) : json(nullptr)},
+            {"finished", utc::format_millis(r.finished)},
             {"planned_seconds", r.planned_seconds},
             {"link_detection_seconds", opt(r.link_detection)},
             {"targets",

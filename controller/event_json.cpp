@@ -1,5 +1,6 @@
 #include "controller/event_json.hpp"
 
+#include "common/utc_time.hpp"
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -10,7 +11,7 @@ using json = nlohmann::ordered_json;
 
 ops::Event make(const char* kind, const std::string& node, Time at, json body,
                 std::string cls = {}, std::string link = {}) {
-  json j = {{"kind", kind}, {"time", api::to_rfc3339(at)}, {"node", node}};
+  json j = {{"kind", kind}, {"time", utc::format_millis(at)}, {"node", node}};
   for (auto& [k, v] : body.items()) j[k] = std::move(v);
   ops::Event e;
   e.kind = kind;
@@ -46,7 +47,7 @@ ops::Event operator_action(const std::string& node, const std::string& action,
   json body = {{"action", action}};
   if (!cls.empty()) body["class"] = cls;
   if (!link.empty()) body["link"] = link;
-  if (until) body["until"] = api::to_rfc3339(*until);
+  if (until) body["until"] = utc::format_millis(*until);
   body["reason"] = reason;
   body["by"] = {{"user", by.user}, {"transport", by.peer.transport}, {"identity", by.peer.identity}};
   return make("operator", node, at, std::move(body), cls, link);
@@ -78,7 +79,7 @@ ops::Event finding(const std::string& node, const std::string& link, const std::
                    const std::string& verdict, const std::string& evidence,
                    const std::optional<Time>& quarantined_until, Time at) {
   json body = {{"link", link}, {"rule", rule}, {"verdict", verdict}, {"evidence", evidence}};
-  body["quarantined_until"] = quarantined_until ? json(api::to_rfc3339(*quarantined_until)) : json(nullptr);
+  body["quarantined_until"] = quarantined_until ? json(utc::format_millis(*quarantined_until)) : json(nullptr);
   return make("finding", node, at, std::move(body), {}, link);
 }
 
@@ -114,7 +115,7 @@ std::vector<StandingOrder> standing_orders(const std::vector<std::string>& newes
     else continue;
     if (!decided.insert(key).second) continue;
     if (action != "pin" && action != "drain") continue;
-    const auto until = api::from_rfc3339(field(e, "until"));
+    const auto until = utc::parse(field(e, "until"));
     if (!until || *until <= now) continue;
     StandingOrder order;
     order.action = action;

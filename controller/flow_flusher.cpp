@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "controller/log.hpp"
+#include "common/log.hpp"
 
 namespace lifeline::daemon {
 

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "config/units.hpp"
+#include "common/units.hpp"
 #include "controller/snapshot.hpp"
 
 namespace lifeline::daemon {

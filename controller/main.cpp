@@ -2,16 +2,16 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "common/log.hpp"
 #include "config/loader.hpp"
 #include "controller/classify/nft_classifier.hpp"
 #include "controller/control/control_server.hpp"
-#include "controller/control/curve_keys.hpp"
 #include "controller/daemon.hpp"
 #include "controller/drills.hpp"
 #include "controller/journal/journal.hpp"
-#include "controller/log.hpp"
 #include "controller/metrics/exporter.hpp"
 #include "controller/netlink/netlink_actuator.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace {
 
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     auto curve_of = [](const ll::ops::FeedSpec& spec) -> std::optional<ll::control::CurveClient> {
       if (spec.server_public_key.empty()) return std::nullopt;
       std::string error;
-      const auto keys = ll::control::load_key_file(spec.client_key_file, error);
+      const auto keys = ll::curve::load_key_file(spec.client_key_file, error);
       if (!keys) throw std::runtime_error(spec.what + ": " + spec.client_key_file + ": " + error);
       return ll::control::CurveClient{spec.server_public_key, keys->public_key, keys->secret_key};
     };

@@ -1,6 +1,6 @@
 #include "controller/trust_files.hpp"
 
-#include "config/secret_file.hpp"
+#include "common/secret_file.hpp"
 #include "links/incident.hpp"
 
 #include <fcntl.h>

@@ -5,7 +5,7 @@
 
 #include <exception>
 
-#include "controller/log.hpp"
+#include "common/log.hpp"
 
 namespace lifeline::daemon {
 

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "common/utc_time.hpp"
 #include "config/minisign_key.hpp"
 
 namespace lifeline::links {
@@ -110,59 +111,6 @@ SignatureCheck verify_minisign(std::string_view file, std::string_view minisig_t
   return check;
 }
 
-std::string format_utc_time(SystemTime t) {
-  const std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::optional<SystemTime> parse_utc_time(std::string_view text) {
-  if (text.size() < 20 || text.back() != 'Z' || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':') {
-    return std::nullopt;
-  }
-  auto number = [&](std::size_t at, std::size_t digits, int& out) {
-    out = 0;
-    for (std::size_t i = at; i < at + digits; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
-      out = out * 10 + (text[i] - '0');
-    }
-    return true;
-  };
-  int y, mo, d, h, mi, s;
-  if (!number(0, 4, y) || !number(5, 2, mo) || !number(8, 2, d) || !number(11, 2, h) || !number(14, 2, mi) ||
-      !number(17, 2, s) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
-    return std::nullopt;
-  }
-  // system_clock counts nanoseconds in 64 bits: about 292 years either side of 1970. Years
-  // outside 1970-2200 are no date an attestation or an event carries (found by the fuzzer).
-  if (y < 1970 || y > 2200) return std::nullopt;
-  std::chrono::nanoseconds fraction{0};
-  const auto rest = text.substr(19, text.size() - 20);
-  if (!rest.empty()) {
-    if (rest[0] != '.' || rest.size() < 2 || rest.size() > 10) return std::nullopt;
-    std::int64_t ns = 0;
-    for (std::size_t i = 1; i < 10; ++i) {
-      const char c = i < rest.size() ? rest[i] : '0';
-      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-      ns = ns * 10 + (c - '0');
-    }
-    fraction = std::chrono::nanoseconds(ns);
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  return SystemTime{} +
-         std::chrono::duration_cast<SystemTime::duration>(std::chrono::seconds(::timegm(&tm)) + fraction);
-}
-
 std::optional<Attestation> parse_attestation(std::string_view yaml, std::string& error) {
   YAML::Node root;
   try {
@@ -188,7 +136,7 @@ std::optional<Attestation> parse_attestation(std::string_view yaml, std::string&
   auto time = [&](const char* key, SystemTime& out) {
     std::string t;
     if (!text(root, key, t)) return false;
-    const auto parsed = parse_utc_time(t);
+    const auto parsed = utc::parse(t);
     if (!parsed) {
       error = where(root[key]) + "'" + key + "': '" + t + "' is not a UTC time like 2026-11-01T00:00:00Z";
       return false;
@@ -263,13 +211,13 @@ TrustVerdict evaluate_attestation(std::string_view file, std::optional<std::stri
     return v;
   }
   if (now < a->not_before) {
-    v.reason = what + ", not valid before " + format_utc_time(a->not_before);
+    v.reason = what + ", not valid before " + utc::format(a->not_before);
     v.next_change = a->not_before;
     v.attestation = std::move(a);
     return v;
   }
   if (now >= a->expires) {
-    v.reason = what + ", expired " + format_utc_time(a->expires);
+    v.reason = what + ", expired " + utc::format(a->expires);
     v.attestation = std::move(a);
     return v;
   }
@@ -291,7 +239,7 @@ TrustVerdict evaluate_attestation(std::string_view file, std::optional<std::stri
     v.reason = what + ": untrusted vendor " + list;
   } else {
     v.trust = Trust::attested;
-    v.reason = what + ", valid until " + format_utc_time(a->expires);
+    v.reason = what + ", valid until " + utc::format(a->expires);
   }
   v.attestation = std::move(a);
   return v;

@@ -63,11 +63,6 @@ struct Attestation {
 // The attestation YAML (docs/trust.md); `error` says what is wrong and where.
 std::optional<Attestation> parse_attestation(std::string_view yaml, std::string& error);
 
-// "2026-11-01T00:00:00Z" (fractions of a second allowed; UTC only; years 1970 to 2200).
-std::optional<SystemTime> parse_utc_time(std::string_view text);
-// The same form, to the second: "2026-11-01T00:00:00Z".
-std::string format_utc_time(SystemTime t);
-
 struct TrustVerdict {
   Trust trust = Trust::unattested;
   std::string reason;  // for people: why this trust level

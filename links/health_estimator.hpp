@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "config/units.hpp"
+#include "common/units.hpp"
 
 namespace lifeline::links {
 

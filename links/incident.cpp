@@ -8,6 +8,7 @@
 #include <tuple>
 #include <nlohmann/json.hpp>
 
+#include "common/utc_time.hpp"
 #include "links/attestation.hpp"
 
 namespace lifeline::links {
@@ -101,8 +102,8 @@ std::variant<IncidentReport, std::string> parse_incident(std::string_view text) 
   if (std::find(std::begin(kCategories), std::end(kCategories), r.category) == std::end(kCategories)) {
     return "category: '" + r.category + "' is not one of " + one_of(kCategories);
   }
-  const auto t = parse_utc_time(time);
-  const auto x = parse_utc_time(expires);
+  const auto t = utc::parse(time);
+  const auto x = utc::parse(expires);
   if (!t) return "time: '" + time + "' is not a UTC time like 2026-11-29T12:00:00Z";
   if (!x) return "expires: '" + expires + "' is not a UTC time like 2026-11-29T18:00:00Z";
   if (*x <= *t) return std::string("expires: must be after time");
@@ -141,13 +142,13 @@ std::string format_incident(const IncidentReport& r) {
   for (const auto& c : r.cells) cells.push_back({{"tac", c.tac}, {"cell_id", c.cell_id}});
   json j;
   j["id"] = r.id;
-  j["time"] = format_utc_time(r.time);
+  j["time"] = utc::format(r.time);
   j["reporter"] = r.reporter;
   j["severity"] = r.severity;
   j["category"] = r.category;
   j["affected"] = {{"operators", r.operators}, {"plmns", r.plmns}, {"cells", cells}, {"vendors", r.vendors}};
   j["indicators"] = r.indicators;
-  j["expires"] = format_utc_time(r.expires);
+  j["expires"] = utc::format(r.expires);
   return j.dump();
 }
 

@@ -15,8 +15,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/units.hpp"
 #include "config/config.hpp"
-#include "config/units.hpp"
 
 namespace lifeline::links {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/units.hpp"
 #include "config/config.hpp"
-#include "config/units.hpp"
 
 namespace lifeline::links {
 

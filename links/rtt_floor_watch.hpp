@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "config/units.hpp"
+#include "common/units.hpp"
 
 namespace lifeline::links {
 

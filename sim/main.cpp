@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/secret_file.hpp"
 #include "config/loader.hpp"
-#include "config/secret_file.hpp"
 #include "links/attestation.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"

@@ -1,4 +1,4 @@
-#include "controller/control/curve_keys.hpp"
+#include "zmq/curve_keys.hpp"
 
 #include <zmq.h>
 
@@ -8,9 +8,9 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "config/secret_file.hpp"
+#include "common/secret_file.hpp"
 
-namespace lifeline::control {
+namespace lifeline::curve {
 namespace {
 
 constexpr std::size_t kMaxKeyFileBytes = 4096;
@@ -29,19 +29,19 @@ bool is_z85_key(std::string_view text) {
   return text.size() == 40 && text.find_first_not_of(kZ85) == std::string_view::npos;
 }
 
-CurveKeyPair generate_curve_key_pair() {
+KeyPair generate_key_pair() {
   std::array<char, 41> pub{};
   std::array<char, 41> sec{};
   if (zmq_curve_keypair(pub.data(), sec.data()) != 0) {
     throw std::runtime_error(std::string("cannot make a CURVE key pair: ") +
                              zmq_strerror(zmq_errno()) + " (libzmq built without CURVE?)");
   }
-  CurveKeyPair pair{std::string(pub.data(), 40), std::string(sec.data(), 40)};
+  KeyPair pair{std::string(pub.data(), 40), std::string(sec.data(), 40)};
   std::memset(sec.data(), 0, sec.size());
   return pair;
 }
 
-std::optional<std::string> curve_public_key(std::string_view secret_key) {
+std::optional<std::string> public_key_of(std::string_view secret_key) {
   if (!is_z85_key(secret_key)) return std::nullopt;
   std::array<char, 41> sec{};
   std::array<char, 41> pub{};
@@ -52,7 +52,7 @@ std::optional<std::string> curve_public_key(std::string_view secret_key) {
   return std::string(pub.data(), 40);
 }
 
-std::string key_file_text(const CurveKeyPair& pair) {
+std::string key_file_text(const KeyPair& pair) {
   return "# lifeline CURVE key pair (Z85), made by lifelinectl keygen.\n"
          "# Give the public key to the other side: a client's goes into the server's\n"
          "# allowed_clients, a server's is the clients' --server-key. Keep this file private\n"
@@ -61,7 +61,7 @@ std::string key_file_text(const CurveKeyPair& pair) {
          pair.public_key + "\nsecret-key: " + pair.secret_key + "\n";
 }
 
-std::optional<CurveKeyPair> parse_key_file(std::string_view text, std::string& error) {
+std::optional<KeyPair> parse_key_file(std::string_view text, std::string& error) {
   std::optional<std::string> stated_public;
   std::optional<std::string> secret;
   for (const auto& [number, line] : key_file_lines(text)) {
@@ -104,7 +104,7 @@ std::optional<CurveKeyPair> parse_key_file(std::string_view text, std::string& e
     error = "no secret key; the file needs a 'secret-key: <Z85>' line (lifelinectl keygen)";
     return std::nullopt;
   }
-  auto derived = curve_public_key(*secret);
+  auto derived = public_key_of(*secret);
   if (!derived) {
     wipe(*secret);
     error = "the secret key is not a CURVE key";
@@ -115,13 +115,13 @@ std::optional<CurveKeyPair> parse_key_file(std::string_view text, std::string& e
     error = "the public key does not belong to the secret key";
     return std::nullopt;
   }
-  return CurveKeyPair{*derived, std::move(*secret)};
+  return KeyPair{*derived, std::move(*secret)};
 }
 
-std::optional<CurveKeyPair> load_key_file(const std::string& path, std::string& error) {
+std::optional<KeyPair> load_key_file(const std::string& path, std::string& error) {
   const auto text = read_secret_file(path, kMaxKeyFileBytes, error);
   if (!text) return std::nullopt;
   return parse_key_file(text->view(), error);
 }
 
-}  // namespace lifeline::control
+}  // namespace lifeline::curve

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-namespace lifeline::control {
+namespace lifeline::curve {
 
-struct CurveKeyPair {
+struct KeyPair {
   std::string public_key;  // Z85, 40 characters
   std::string secret_key;  // Z85, 40 characters
 };
@@ -23,20 +23,20 @@ bool is_z85_key(std::string_view text);
 
 // A fresh key pair from libzmq (libsodium underneath). Throws std::runtime_error when libzmq
 // was built without CURVE.
-CurveKeyPair generate_curve_key_pair();
+KeyPair generate_key_pair();
 
 // The public key that belongs to `secret_key` (Z85), or nullopt when it is not a key.
-std::optional<std::string> curve_public_key(std::string_view secret_key);
+std::optional<std::string> public_key_of(std::string_view secret_key);
 
 // The key file's text for `pair` (what keygen prints).
-std::string key_file_text(const CurveKeyPair& pair);
+std::string key_file_text(const KeyPair& pair);
 
 // Parses a key file's text; nullopt with `error` saying what is wrong (never the secret).
-std::optional<CurveKeyPair> parse_key_file(std::string_view text, std::string& error);
+std::optional<KeyPair> parse_key_file(std::string_view text, std::string& error);
 
 // Reads and parses `path`. Refuses a file that others can read or the group can write: a
 // secret key that others can read is no longer secret. The group may read it (0640): the
 // packaged keys are root:lifeline, read by the daemon through its group.
-std::optional<CurveKeyPair> load_key_file(const std::string& path, std::string& error);
+std::optional<KeyPair> load_key_file(const std::string& path, std::string& error);
 
-}  // namespace lifeline::control
+}  // namespace lifeline::curve

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <zmq.hpp>
 
-#include "config/units.hpp"
+#include "common/units.hpp"
 
 namespace lifeline::control {
 namespace {

@@ -19,9 +19,10 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "controller/control/curve_keys.hpp"
+#include "common/log.hpp"
 #include "controller/control/protocol.hpp"
-#include "controller/log.hpp"
+#include "zmq/curve_keys.hpp"
+#include "zmq/zap.hpp"
 
 namespace lifeline::control {
 namespace asio = boost::asio;
@@ -268,7 +269,7 @@ std::string tcp_endpoint(const config::CurveEndpoint& ep) {
 void bind_curve_tcp(zmq::socket_t& socket, const std::string& what, const config::CurveEndpoint& ep,
                     const std::string& domain) {
   std::string error;
-  const auto keys = load_key_file(ep.server_key_file, error);
+  const auto keys = curve::load_key_file(ep.server_key_file, error);
   if (!keys) {
     throw std::runtime_error(what + ".server_key_file " + ep.server_key_file + ": " + error);
   }
@@ -315,9 +316,9 @@ class ZapHandler {
     if (frames.size() < 2 || frames[1].size() != 0) return;  // not from libzmq: ignore
     std::vector<std::string> body;
     for (std::size_t i = 2; i < frames.size(); ++i) body.push_back(frames[i].to_string());
-    const auto request = parse_zap_request(body);
+    const auto request = zap::parse_request(body);
     if (!request) return;  // libzmq times the handshake out
-    const ZapVerdict verdict = zap_decide(*request, domain_, allowed_);
+    const zap::Verdict verdict = zap::decide(*request, domain_, allowed_);
     if (!verdict.admitted()) {
       ++denied_;
       std::string who = verdict.user_id.empty() ? request->mechanism + " client"
@@ -325,7 +326,7 @@ class ZapHandler {
       log_.write(log::Level::warning, what_ + ": refused " + who + " from " + request->address +
                                           ": " + verdict.status_text);
     }
-    const auto reply = zap_reply_frames(*request, verdict);
+    const auto reply = zap::reply_frames(*request, verdict);
     try {
       socket.send(frames[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       socket.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);

@@ -1,7 +1,6 @@
 // The control transport's rules as pure functions, so they are tested without sockets: which
 // frames of a ROUTER message are the envelope, which requests are refused before the daemon
-// sees them, the JSON error reply (docs/control-api.md), how an ipc peer is named, and the
-// ZAP decision (RFC 27/ZAP) that admits only allow-listed CURVE client keys.
+// sees them, the JSON error reply (docs/control-api.md), how an ipc peer is named.
 #pragma once
 
 #include <cstddef>
@@ -43,32 +42,5 @@ std::optional<PeerCredentials> parse_ipc_peer_address(std::string_view peer_addr
 
 // ops::Peer::identity for an ipc peer: "uid 1000 (alice)", or "uid 1000" without a name.
 std::string ipc_identity(std::uint32_t uid, std::string_view user_name);
-
-// A ZAP request (RFC 27), the frames after the envelope and the empty delimiter.
-struct ZapRequest {
-  std::string version;     // "1.0"
-  std::string request_id;  // echoed in the reply
-  std::string domain;      // ZMQ_ZAP_DOMAIN of the server socket
-  std::string address;     // the client's IP address
-  std::string routing_id;
-  std::string mechanism;                 // "NULL", "PLAIN", "CURVE"
-  std::vector<std::string> credentials;  // CURVE: one frame, the client's 32-byte public key
-};
-std::optional<ZapRequest> parse_zap_request(const std::vector<std::string>& frames);
-
-struct ZapVerdict {
-  std::string status_code;  // "200" admitted, "400" refused, "500" internal error
-  std::string status_text;
-  std::string user_id;  // the client's public key in Z85 when admitted (the "User-Id" property)
-  bool admitted() const { return status_code == "200"; }
-};
-
-// Admits a CURVE client whose public key is in `allowed_clients` (Z85), on `domain`, and
-// nothing else: other mechanisms, other domains and unknown keys are refused.
-ZapVerdict zap_decide(const ZapRequest& request, std::string_view domain,
-                      const std::vector<std::string>& allowed_clients);
-
-// The frames of the reply to `request` (after the envelope and the empty delimiter).
-std::vector<std::string> zap_reply_frames(const ZapRequest& request, const ZapVerdict& verdict);
 
 }  // namespace lifeline::control

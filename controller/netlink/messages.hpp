@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
 #include "controller/routing.hpp"
 
 namespace lifeline::netlink {

@@ -21,8 +21,8 @@
 #include <string>
 #include <system_error>
 
-#include "config/address.hpp"
-#include "config/units.hpp"
+#include "common/address.hpp"
+#include "common/units.hpp"
 #include "links/probes/endpoint.hpp"
 
 namespace boost::asio {

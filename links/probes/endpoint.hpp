@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
 
 namespace lifeline::probes {
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <span>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
 #include "links/probes/prober.hpp"
 
 namespace lifeline::probes::icmp {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/secret_file.hpp"
+#include "common/secret_file.hpp"
 #include "links/probes/key_ring.hpp"
 #include "links/probes/udp_echo_codec.hpp"
 

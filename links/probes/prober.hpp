@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "config/address.hpp"
-#include "config/units.hpp"
+#include "common/address.hpp"
+#include "common/units.hpp"
 #include "links/probes/keys.hpp"
 
 namespace boost::asio {

@@ -10,7 +10,7 @@
 #include <list>
 #include <unordered_map>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
 
 namespace lifeline::probes {
 

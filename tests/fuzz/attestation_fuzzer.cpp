@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/utc_time.hpp"
 #include "config/minisign_key.hpp"
 #include "links/attestation.hpp"
 
@@ -40,9 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string error;
   (void)links::parse_attestation(file, error);
   (void)links::parse_minisig(sig, error);
-  (void)links::parse_utc_time(file.substr(0, 40));
+  (void)utc::parse(file.substr(0, 40));
   (void)decode_base64(sig.substr(0, 200));
-  const auto now = *links::parse_utc_time("2026-11-29T12:00:00Z");
+  const auto now = *utc::parse("2026-11-29T12:00:00Z");
   (void)links::evaluate_attestation(file, sig, "5g", trust(), 3, now);
   return 0;
 }

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
 #include "controller/classify/conntrack.hpp"
 
 namespace lifeline::testing {

@@ -13,9 +13,9 @@
 #include <zmq.hpp>
 
 #include "controller/control/client.hpp"
-#include "controller/control/curve_keys.hpp"
 #include "tests/integration/control_harness.hpp"
 #include "tests/integration/netns.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace lifeline::testing {
 namespace {
@@ -398,10 +398,10 @@ class CurveControlTest : public ControlServerTest {
                           "ip addr add 2001:db8::1/128 dev lo nodad"),
               0);
     ControlServerTest::SetUp();
-    server_keys_ = control::generate_curve_key_pair();
-    allowed_ = control::generate_curve_key_pair();
-    stranger_ = control::generate_curve_key_pair();
-    write_file(dir_ / "server.key", control::key_file_text(server_keys_), 0600);
+    server_keys_ = curve::generate_key_pair();
+    allowed_ = curve::generate_key_pair();
+    stranger_ = curve::generate_key_pair();
+    write_file(dir_ / "server.key", curve::key_file_text(server_keys_), 0600);
   }
   config::ControlConfig curve_config(const std::string& address) {
     auto c = control_config(dir_);
@@ -413,11 +413,11 @@ class CurveControlTest : public ControlServerTest {
     c.tcp = tcp;
     return c;
   }
-  control::CurveClient as(const control::CurveKeyPair& me) {
+  control::CurveClient as(const curve::KeyPair& me) {
     return {server_keys_.public_key, me.public_key, me.secret_key};
   }
 
-  control::CurveKeyPair server_keys_, allowed_, stranger_;
+  curve::KeyPair server_keys_, allowed_, stranger_;
 };
 
 TEST_F(CurveControlTest, AllowListedClientGetsAnswersAndIsNamedByItsKey) {
@@ -642,10 +642,10 @@ class CurveEventsTest : public EventPublisherTest {
     LIFELINE_ENTER_PRIVATE_NETNS();
     ASSERT_EQ(std::system("ip addr add 198.18.0.1/32 dev lo"), 0);
     EventPublisherTest::SetUp();
-    server_keys_ = control::generate_curve_key_pair();
-    allowed_ = control::generate_curve_key_pair();
-    stranger_ = control::generate_curve_key_pair();
-    write_file(dir_ / "server.key", control::key_file_text(server_keys_), 0640);
+    server_keys_ = curve::generate_key_pair();
+    allowed_ = curve::generate_key_pair();
+    stranger_ = curve::generate_key_pair();
+    write_file(dir_ / "server.key", curve::key_file_text(server_keys_), 0640);
     auto c = events_config();
     config::CurveEndpoint tcp;
     tcp.address = *IpAddress::parse("198.18.0.1");
@@ -655,7 +655,7 @@ class CurveEventsTest : public EventPublisherTest {
     c.tcp = tcp;
     start(c);
   }
-  zmq::socket_t subscriber(const control::CurveKeyPair& me) {
+  zmq::socket_t subscriber(const curve::KeyPair& me) {
     zmq::socket_t s(context_, zmq::socket_type::sub);
     s.set(zmq::sockopt::linger, 0);
     s.set(zmq::sockopt::curve_serverkey, server_keys_.public_key);
@@ -665,7 +665,7 @@ class CurveEventsTest : public EventPublisherTest {
     s.connect("tcp://198.18.0.1:7442");
     return s;
   }
-  control::CurveKeyPair server_keys_, allowed_, stranger_;
+  curve::KeyPair server_keys_, allowed_, stranger_;
 };
 
 TEST_F(CurveEventsTest, AllowListedSubscriberGetsEventsOthersDoNot) {

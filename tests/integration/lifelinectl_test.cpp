@@ -7,9 +7,9 @@
 
 #include <zmq.hpp>
 
-#include "controller/control/curve_keys.hpp"
 #include "tests/integration/control_harness.hpp"
 #include "tests/integration/netns.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace lifeline::testing {
 namespace {
@@ -399,13 +399,13 @@ TEST_F(LifelinectlTest, KeygenPrintsAUsableKeyPair) {
   const auto r = run_program({lifelinectl_path(), "keygen"}, dir_.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string error;
-  const auto pair = control::parse_key_file(r.out, error);
+  const auto pair = curve::parse_key_file(r.out, error);
   ASSERT_TRUE(pair) << error << "\n" << r.out;
   EXPECT_NE(r.out.find("public-key: " + pair->public_key), std::string::npos);
   const auto j = run_program({lifelinectl_path(), "--json", "keygen"}, dir_.path());
   ASSERT_EQ(j.exit_code, 0) << j.err;
   const json keys = json::parse(j.out);
-  EXPECT_EQ(control::curve_public_key(keys["secret_key"].get<std::string>()), keys["public_key"]);
+  EXPECT_EQ(curve::public_key_of(keys["secret_key"].get<std::string>()), keys["public_key"]);
 }
 
 TEST_F(LifelinectlTest, RemoteControlOverCurve) {
@@ -413,17 +413,17 @@ TEST_F(LifelinectlTest, RemoteControlOverCurve) {
   ASSERT_EQ(std::system("ip addr add 198.18.0.1/32 dev lo"), 0);
   // The loop thread (and the server's ZeroMQ threads) must live in the namespace too.
   loop_ = std::make_unique<LoopThread>();
-  const auto server = control::generate_curve_key_pair();
-  write_file(dir_ / "server.key", control::key_file_text(server), 0600);
+  const auto server = curve::generate_key_pair();
+  write_file(dir_ / "server.key", curve::key_file_text(server), 0600);
   // The operator's key pair, made by lifelinectl itself.
   auto keygen = run_program({lifelinectl_path(), "keygen"}, dir_.path());
   ASSERT_EQ(keygen.exit_code, 0);
   write_file(dir_ / "client.key", keygen.out, 0600);
   std::string error;
-  const auto client = control::parse_key_file(keygen.out, error);
+  const auto client = curve::parse_key_file(keygen.out, error);
   ASSERT_TRUE(client) << error;
-  const auto stranger = control::generate_curve_key_pair();
-  write_file(dir_ / "stranger.key", control::key_file_text(stranger), 0600);
+  const auto stranger = curve::generate_key_pair();
+  write_file(dir_ / "stranger.key", curve::key_file_text(stranger), 0600);
 
   config::CurveEndpoint tcp;
   tcp.address = *IpAddress::parse("198.18.0.1");

@@ -2,6 +2,7 @@
 // with libsodium, and which links a report names.
 #include <gtest/gtest.h>
 
+#include "common/utc_time.hpp"
 #include "links/attestation.hpp"
 #include "links/incident.hpp"
 
@@ -27,7 +28,7 @@ TEST(Incident, ParsesTheContractExampleAndFormatsItBack) {
   EXPECT_EQ(r.plmns, std::vector<std::string>{"24001"});
   ASSERT_EQ(r.cells.size(), 1u);
   EXPECT_EQ(r.cells[0].cell_id, 19088743u);
-  EXPECT_EQ(format_utc_time(r.expires), "2026-11-29T18:00:00Z");
+  EXPECT_EQ(utc::format(r.expires), "2026-11-29T18:00:00Z");
   const auto again = parse_incident(format_incident(r));
   ASSERT_TRUE(std::holds_alternative<IncidentReport>(again));
   EXPECT_EQ(std::get<IncidentReport>(again).cells, r.cells);

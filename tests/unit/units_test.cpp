@@ -1,8 +1,8 @@
-#include "config/units.hpp"
+#include "common/units.hpp"
 
 #include <gtest/gtest.h>
 
-#include "config/address.hpp"
+#include "common/address.hpp"
 
 namespace lifeline {
 namespace {
