@@ -25,7 +25,7 @@ std::string login_name() {
 }
 
 // The CURVE identity for --connect, or an error message (a usage error: exit 2).
-std::optional<control::CurveClient> curve_client(const Options& o, std::string& error) {
+std::optional<curve::Client> curve_client(const Options& o, std::string& error) {
   if (o.connect.empty()) return std::nullopt;
   if (o.server_key.empty() || o.key_file.empty()) {
     error =
@@ -42,7 +42,7 @@ std::optional<control::CurveClient> curve_client(const Options& o, std::string& 
     error = "--key-file " + o.key_file + ": " + error;
     return std::nullopt;
   }
-  return control::CurveClient{o.server_key, pair->public_key, pair->secret_key};
+  return curve::Client{o.server_key, pair->public_key, pair->secret_key};
 }
 
 // The subject of a confirmation sentence ("c2 pinned to leo ...").
@@ -59,7 +59,7 @@ extern "C" void on_stop_signal(int) {
 }
 
 int run_events(const Options& options, const Command& command,
-               const std::optional<control::CurveClient>& curve, std::ostream& out,
+               const std::optional<curve::Client>& curve, std::ostream& out,
                std::ostream& err) {
   const std::string endpoint = endpoint_for(options, command.name);
   // No SA_RESTART: the wait returns with EINTR and the loop ends cleanly.

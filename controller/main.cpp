@@ -120,12 +120,12 @@ int main(int argc, char** argv) {
                     ":" + std::to_string(exporter->port()) + "/metrics");
       return std::shared_ptr<void>(exporter);
     };
-    auto curve_of = [](const ll::ops::FeedSpec& spec) -> std::optional<ll::control::CurveClient> {
+    auto curve_of = [](const ll::ops::FeedSpec& spec) -> std::optional<ll::curve::Client> {
       if (spec.server_public_key.empty()) return std::nullopt;
       std::string error;
       const auto keys = ll::curve::load_key_file(spec.client_key_file, error);
       if (!keys) throw std::runtime_error(spec.what + ": " + spec.client_key_file + ": " + error);
-      return ll::control::CurveClient{spec.server_public_key, keys->public_key, keys->secret_key};
+      return ll::curve::Client{spec.server_public_key, keys->public_key, keys->secret_key};
     };
     effects.subscribe = [curve_of](boost::asio::io_context& io, const ll::ops::FeedSpec& spec,
                                    ll::ops::FeedHandler handler) {

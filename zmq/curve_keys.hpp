@@ -18,6 +18,14 @@ struct KeyPair {
   std::string secret_key;  // Z85, 40 characters
 };
 
+// What a CURVE client needs to connect to a server (keys in Z85): the server's public key and
+// its own pair.
+struct Client {
+  std::string server_public_key;
+  std::string client_public_key;
+  std::string client_secret_key;
+};
+
 // True for 40 characters of the Z85 alphabet (a 32-byte key).
 bool is_z85_key(std::string_view text);
 

@@ -97,7 +97,7 @@ class ConnectionMonitor {
 const char* const kRefusedKey =
     "the server refused our CURVE key: it is not in the server's allowed_clients";
 
-void set_curve(zmq::socket_t& socket, const CurveClient& curve) {
+void set_curve(zmq::socket_t& socket, const curve::Client& curve) {
   socket.set(zmq::sockopt::curve_serverkey, curve.server_public_key);
   socket.set(zmq::sockopt::curve_publickey, curve.client_public_key);
   socket.set(zmq::sockopt::curve_secretkey, curve.client_secret_key);
@@ -146,7 +146,7 @@ std::optional<std::string> ipc_problem(const std::string& path) {
 
 std::optional<std::string> request(const std::string& endpoint, const std::string& json,
                                    std::chrono::milliseconds timeout,
-                                   const std::optional<CurveClient>& curve, std::string& error) {
+                                   const std::optional<curve::Client>& curve, std::string& error) {
   if (starts_with(endpoint, "ipc://")) {
     if (auto problem = ipc_problem(ipc_path(endpoint))) {
       error = *problem;
@@ -226,7 +226,7 @@ struct EventSubscriber::Impl {
 
 EventSubscriber::EventSubscriber(const std::string& endpoint,
                                  const std::vector<std::string>& topics,
-                                 const std::optional<CurveClient>& curve)
+                                 const std::optional<curve::Client>& curve)
     : impl_(std::make_unique<Impl>()) {
   if (starts_with(endpoint, "ipc://")) {
     if (auto problem = ipc_problem(ipc_path(endpoint))) throw std::runtime_error(*problem);

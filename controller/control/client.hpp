@@ -1,5 +1,6 @@
-// The client side of the event stream (lifelinectl events): a SUB socket on the daemon's
-// event endpoint, with CURVE for TCP. request() (control_server.hpp) is the control side.
+// The client side (lifelinectl), without Asio: one request to the control socket, and the
+// event stream (lifelinectl events): a SUB socket on the daemon's event endpoint, with CURVE
+// for TCP.
 #pragma once
 
 #include <chrono>
@@ -8,9 +9,16 @@
 #include <string>
 #include <vector>
 
-#include "controller/control/control_server.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace lifeline::control {
+
+// Sends one request to `endpoint` ("ipc:///run/..." or
+// "tcp://host:port") and waits for the reply. Returns nullopt with `error` set on timeout or
+// transport failure.
+std::optional<std::string> request(const std::string& endpoint, const std::string& json,
+                                   std::chrono::milliseconds timeout,
+                                   const std::optional<curve::Client>& curve, std::string& error);
 
 // Why an ipc endpoint cannot be used, before any ZeroMQ is involved (ZeroMQ would just retry
 // in silence): "no such file", "permission denied", "nobody listening" — each with what to do.
@@ -33,7 +41,7 @@ class EventSubscriber {
   // Subscribes to `topics` (prefixes; empty: everything). Throws std::runtime_error when the
   // endpoint cannot be used (for ipc: ipc_problem()).
   EventSubscriber(const std::string& endpoint, const std::vector<std::string>& topics,
-                  const std::optional<CurveClient>& curve);
+                  const std::optional<curve::Client>& curve);
   ~EventSubscriber();
   EventSubscriber(const EventSubscriber&) = delete;
   EventSubscriber& operator=(const EventSubscriber&) = delete;

@@ -643,7 +643,7 @@ std::uint64_t EventPublisher::denied() const {
 namespace {
 
 void connect_feed(zmq::socket_t& socket, const std::string& what, const std::string& endpoint,
-                  const std::optional<CurveClient>& curve) {
+                  const std::optional<curve::Client>& curve) {
   if (curve) {
     socket.set(zmq::sockopt::curve_serverkey, curve->server_public_key);
     socket.set(zmq::sockopt::curve_publickey, curve->client_public_key);
@@ -672,7 +672,7 @@ struct FeedSubscriber::Impl {
 };
 
 FeedSubscriber::FeedSubscriber(asio::io_context& io, const std::string& what, const std::string& endpoint,
-                               const std::optional<CurveClient>& curve, std::int64_t max_bytes,
+                               const std::optional<curve::Client>& curve, std::int64_t max_bytes,
                                OnMessage on_message)
     : impl_(std::make_unique<Impl>()) {
   auto socket = make_socket(impl_->context, zmq::socket_type::sub);
@@ -704,7 +704,7 @@ struct FeedPublisher::Impl {
 };
 
 FeedPublisher::FeedPublisher(asio::io_context& io, const std::string& what, const std::string& endpoint,
-                             const std::optional<CurveClient>& curve)
+                             const std::optional<curve::Client>& curve)
     : impl_(std::make_unique<Impl>()) {
   auto socket = make_socket(impl_->context, zmq::socket_type::pub);
   connect_feed(socket, what, endpoint, curve);

@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "controller/ops.hpp"
+#include "zmq/curve_keys.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -64,13 +65,6 @@ class EventPublisher : public ops::EventSink {
   std::unique_ptr<Impl> impl_;
 };
 
-// A CURVE client identity for TCP endpoints (keys in Z85).
-struct CurveClient {
-  std::string server_public_key;
-  std::string client_public_key;
-  std::string client_secret_key;
-};
-
 // A SUB socket connected to a feed someone else binds (a modem bridge's telemetry, the
 // incident channel), on the daemon's loop. Connecting never waits: libzmq retries in the
 // background, so a feed that is not there yet just delivers nothing (the caller watches for
@@ -82,7 +76,7 @@ class FeedSubscriber {
   using OnMessage = std::function<void(const std::vector<std::string>& frames, std::size_t total_frames)>;
   // Throws std::runtime_error for an endpoint libzmq refuses (naming `what`).
   FeedSubscriber(boost::asio::io_context& io, const std::string& what, const std::string& endpoint,
-                 const std::optional<CurveClient>& curve, std::int64_t max_bytes, OnMessage on_message);
+                 const std::optional<curve::Client>& curve, std::int64_t max_bytes, OnMessage on_message);
   ~FeedSubscriber();
 
  private:
@@ -94,7 +88,7 @@ class FeedSubscriber {
 class FeedPublisher {
  public:
   FeedPublisher(boost::asio::io_context& io, const std::string& what, const std::string& endpoint,
-                const std::optional<CurveClient>& curve);
+                const std::optional<curve::Client>& curve);
   ~FeedPublisher();
   // Never blocks; false when the message was not queued (no connection yet, or full).
   bool publish(const std::vector<std::string>& frames);
@@ -103,12 +97,5 @@ class FeedPublisher {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// The client side (lifelinectl): sends one request to `endpoint` ("ipc:///run/..." or
-// "tcp://host:port") and waits for the reply. Returns nullopt with `error` set on timeout or
-// transport failure.
-std::optional<std::string> request(const std::string& endpoint, const std::string& json,
-                                   std::chrono::milliseconds timeout,
-                                   const std::optional<CurveClient>& curve, std::string& error);
 
 }  // namespace lifeline::control

@@ -110,7 +110,7 @@ class ControlServerTest : public ::testing::Test {
   }
   std::optional<std::string> ask(const std::string& endpoint, const std::string& request,
                                  std::chrono::milliseconds timeout = 5s,
-                                 const std::optional<control::CurveClient>& curve = {}) {
+                                 const std::optional<curve::Client>& curve = {}) {
     error_.clear();
     return control::request(endpoint, request, timeout, curve, error_);
   }
@@ -413,7 +413,7 @@ class CurveControlTest : public ControlServerTest {
     c.tcp = tcp;
     return c;
   }
-  control::CurveClient as(const curve::KeyPair& me) {
+  curve::Client as(const curve::KeyPair& me) {
     return {server_keys_.public_key, me.public_key, me.secret_key};
   }
 
@@ -688,7 +688,7 @@ TEST_F(CurveEventsTest, AllowListedSubscriberGetsEventsOthersDoNot) {
 TEST_F(CurveEventsTest, EventSubscriberReportsARefusedKey) {
   control::EventSubscriber sub(
       "tcp://198.18.0.1:7442", {},
-      control::CurveClient{server_keys_.public_key, stranger_.public_key, stranger_.secret_key});
+      curve::Client{server_keys_.public_key, stranger_.public_key, stranger_.secret_key});
   control::EventSubscriber::Message m;
   std::string notice;
   const auto status = sub.next(5000ms, m, notice);
