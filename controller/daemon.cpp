@@ -121,12 +121,6 @@ struct Daemon::Impl : api::DaemonApi {
     std::unique_ptr<asio::steady_timer> timer;
   };
 
-  // Path-integrity signals and reply bookkeeping per link (exported by the operations work).
-  struct LinkCounters {
-    std::uint64_t bad_mac = 0, unknown_key = 0, wrong_session = 0, malformed = 0;
-    std::uint64_t duplicate = 0, late = 0, unknown_seq = 0;
-  };
-
   struct RadioCounters {
     std::uint64_t readings = 0, malformed = 0, other_modem = 0;
   };
@@ -139,7 +133,6 @@ struct Daemon::Impl : api::DaemonApi {
     TimePoint armed{TimePoint::max()};
     std::uint64_t generation = 0;
     links::Health health = links::Health::down;
-    LinkCounters counters;
     // Operator drain (the policy reads it through LinkInput::admin).
     std::optional<TimePoint> drained_until;
     std::string drain_reason;
@@ -967,23 +960,8 @@ struct Daemon::Impl : api::DaemonApi {
   void on_reply(Link& link, std::size_t target, const probes::Received& r) {
     const TimePoint handled = now();
     observe_lag(LoopLag::Source::reply, handled - r.at, handled);
-    auto& c = link.counters;
+    // (Reply statuses are counted where they are decided: the prober, the target tracker.)
     if (r.status != probes::ReplyStatus::ok) {
-      switch (r.status) {
-        case probes::ReplyStatus::bad_mac:
-          ++c.bad_mac;
-          break;
-        case probes::ReplyStatus::unknown_key:
-          ++c.unknown_key;
-          break;
-        case probes::ReplyStatus::wrong_session:
-          ++c.wrong_session;
-          break;
-        case probes::ReplyStatus::malformed:
-        case probes::ReplyStatus::ok:
-          ++c.malformed;
-          break;
-      }
       bad_reply_log.write(log::Level::warning,
                           "link " + link.config.name + ": reply from " +
                               link.monitor->target_name(target) + " rejected (" +
@@ -1010,16 +988,13 @@ struct Daemon::Impl : api::DaemonApi {
         }
         break;
       case links::ReplyVerdict::duplicate:
-        ++c.duplicate;
         path_finding(link, "replay", link.config.path_integrity.replays,
                      "a second reply to probe " + std::to_string(r.seq) + " from " + link.monitor->target_name(target),
                      r.at);
         break;
       case links::ReplyVerdict::late:
-        ++c.late;
         break;
       case links::ReplyVerdict::unknown:
-        ++c.unknown_seq;
         bad_reply_log.write(log::Level::warning, "link " + link.config.name + ": reply from " +
                                                      link.monitor->target_name(target) +
                                                      " to a probe never sent (seq " +
@@ -1888,13 +1863,19 @@ struct Daemon::Impl : api::DaemonApi {
       }
       out.downs = st.downs;
       out.detection_seconds = to_seconds(link.config.detect.detection_time());
-      out.bad_mac = link.counters.bad_mac;
-      out.unknown_key = link.counters.unknown_key;
-      out.wrong_session = link.counters.wrong_session;
-      out.malformed = link.counters.malformed;
-      out.duplicate = link.counters.duplicate;
-      out.late = link.counters.late;
-      out.unknown_seq = link.counters.unknown_seq;
+      for (const auto& target : link.targets) {
+        const auto& p = target->prober->stats();
+        out.bad_mac += p.bad_mac;
+        out.unknown_key += p.unknown_key;
+        out.wrong_session += p.wrong_session;
+        out.malformed += p.malformed;
+      }
+      for (std::size_t i = 0; i < link.monitor->target_count(); ++i) {
+        const auto& tt = link.monitor->target(i);
+        out.duplicate += tt.duplicates();
+        out.late += tt.late();
+        out.unknown_seq += tt.unknown();
+      }
       if (link.drained_until && *link.drained_until > t) {
         out.drained_until = wall(*link.drained_until);
         out.drain_reason = link.drain_reason;

@@ -57,6 +57,7 @@ class FakeProber : public probes::Prober {
     timer->async_wait([this, timer, seq, alive, on_5g, on_leo](const boost::system::error_code& ec) {
       if (ec || !alive.lock() || !*alive.lock()) return;
       if ((on_5g && net_.forge_5g) || (on_leo && net_.forge_leo)) {
+        ++stats_.bad_mac;  // as a real prober counts what it hands over
         handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::bad_mac, 64});
       }
       handler_(probes::Received{seq, Clock::now(), probes::ReplyStatus::ok, on_5g ? net_.ttl_5g.load() : 64});

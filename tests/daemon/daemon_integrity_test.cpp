@@ -43,6 +43,10 @@ TEST(DaemonIntegrity, ForgedRepliesQuarantineTheLinkForClassesThatRequireIntegri
   std::size_t reported = 0;
   for (const auto& e : h.events_->events()) reported += e.kind == "finding";
   EXPECT_EQ(reported, 1u);
+  // The prober's count is the link's (one home per counter): one per forged reply.
+  const auto counted = h.snapshot();
+  EXPECT_EQ(counted->links[0].bad_mac, findings(counted->links[0], "auth_failure", "violation"));
+  EXPECT_EQ(counted->links[1].bad_mac, 0u);
   const auto explain = h.control(R"({"version":1,"command":"explain","class":"c2"})");
   EXPECT_NE(explain.find("quarantined"), std::string::npos) << explain;
 
@@ -58,6 +62,11 @@ TEST(DaemonIntegrity, ReplayedRepliesAreASuspicionByDefault) {
   ASSERT_TRUE(h.eventually([&] { return settled(h); }));
   h.net.duplicate_5g = true;
   ASSERT_TRUE(h.eventually([&] { return findings(h.snapshot()->links[0], "replay", "suspicion") > 10; }));
+  // The target tracker's count is the link's: one per replayed reply.
+  const auto counted = h.snapshot();
+  EXPECT_EQ(counted->links[0].duplicate + counted->links[0].unknown_seq,
+            findings(counted->links[0], "replay", "suspicion"));
+  EXPECT_GT(counted->links[0].duplicate, 10u);
   EXPECT_TRUE(h.events_->has("finding", "\"verdict\":\"suspicion\""));
   EXPECT_TRUE(h.class_on(0, "wwan0")) << "a suspicion moves nothing";
   EXPECT_FALSE(h.snapshot()->links[0].quarantined_until);
