@@ -26,6 +26,7 @@
 #include "controller/journal_thread.hpp"
 #include "controller/loop_lag.hpp"
 #include "controller/realtime.hpp"
+#include "controller/reload_plan.hpp"
 #include "controller/trust_files.hpp"
 #include "controller/worker.hpp"
 #include "links/attestation.hpp"
@@ -52,11 +53,6 @@ std::string probe_path(std::size_t link, std::size_t probe) {
 
 // Identity of a link's probing: if none of this changed on reload, its monitor, probers and
 // timers carry on without a gap.
-bool same_probing(const config::LinkConfig& a, const config::LinkConfig& b) {
-  return a.name == b.name && a.interface == b.interface && a.probes == b.probes &&
-         a.detect == b.detect && a.sla.window == b.sla.window && a.quorum == b.quorum;
-}
-
 void notify(const std::string& state) { ::sd_notify(0, state.c_str()); }
 
 using SystemTime = std::chrono::system_clock::time_point;
@@ -1560,27 +1556,21 @@ struct Daemon::Impl : api::DaemonApi {
     const TimePoint at = now();
     auto next_model = std::make_unique<policy::PolicyModel>(policy::PolicyModel::compile(next));
 
-    // Links: keep the ones whose probing is unchanged (no probe gap), rebuild the others.
-    // New links are built first: if that fails, nothing has changed yet.
-    std::vector<int> reuse(next.links.size(), -1);
+    // What carries over, by name (controller/reload_plan.hpp). Links whose probing is
+    // unchanged are kept (no probe gap); the others are built first: if that fails, nothing
+    // has changed yet.
+    const ReloadPlan plan = plan_reload(config, next);
     std::vector<std::unique_ptr<Link>> fresh(next.links.size());
     std::vector<std::optional<Radio>> radios(next.links.size());
     std::optional<IncidentIo> fresh_incidents;
     std::optional<std::array<std::uint8_t, 64>> fresh_key;
     try {
       for (std::size_t l = 0; l < next.links.size(); ++l) {
-        for (std::size_t o = 0; o < links.size(); ++o) {
-          if (same_probing(links[o]->config, next.links[l])) reuse[l] = static_cast<int>(o);
-        }
-        if (reuse[l] < 0) fresh[l] = make_link(next.links[l], next_model->watches[l], at);
+        if (!plan.links[l].kept) fresh[l] = make_link(next.links[l], next_model->watches[l], at);
         // A radio whose config is unchanged carries on (its baselines, its feed).
-        const int old = model->link_index(next.links[l].name);
-        if (old < 0 || !links[static_cast<std::size_t>(old)] ||
-            links[static_cast<std::size_t>(old)]->config.radio != next.links[l].radio) {
-          radios[l] = make_radio(next.links[l], l, at);
-        }
+        if (plan.links[l].new_radio) radios[l] = make_radio(next.links[l], l, at);
       }
-      if (next.incidents != config.incidents) {
+      if (plan.incidents_changed) {
         fresh_incidents = make_incidents(next);
       } else if (next.incidents && !next.incidents->signing_key_file.empty()) {
         // Same channel, but the signing key may have been rotated on disk.
@@ -1597,17 +1587,16 @@ struct Daemon::Impl : api::DaemonApi {
     }
     std::vector<std::unique_ptr<Link>> next_links(next.links.size());
     for (std::size_t l = 0; l < next.links.size(); ++l) {
-      if (reuse[l] >= 0) {
-        next_links[l] = std::move(links[static_cast<std::size_t>(reuse[l])]);
+      if (plan.links[l].kept) {
+        next_links[l] = std::move(links[*plan.links[l].from]);
         next_links[l]->config = next.links[l];
         next_links[l]->monitor->set_watches(next_model->watches[l], at);
       } else {
         next_links[l] = std::move(fresh[l]);
         // A link whose probing changed is new to the monitor, not to the operator: its drain,
         // its quarantine and its findings carry over by name.
-        const int old = model->link_index(next.links[l].name);
-        if (old >= 0 && links[static_cast<std::size_t>(old)]) {
-          Link& was = *links[static_cast<std::size_t>(old)];
+        if (const auto old = plan.links[l].from; old && links[*old]) {
+          Link& was = *links[*old];
           Link& now_link = *next_links[l];
           if (!radios[l]) {
             install_radio(now_link, Radio{std::move(was.radio), std::move(was.radio_feed), was.radio_id});
@@ -1639,13 +1628,12 @@ struct Daemon::Impl : api::DaemonApi {
     std::vector<std::array<Installed, 2>> next_installed(next.classes.size());
     auto map_target = [&](policy::Target t) {
       if (t.kind != policy::TargetKind::link) return t;
-      const int l = next_model->link_index(model->links[t.link].name);
-      return l < 0 ? policy::Target{} : policy::Target::to_link(static_cast<std::uint16_t>(l));
+      const auto l = t.link < plan.link_to.size() ? plan.link_to[t.link] : std::nullopt;
+      return l ? policy::Target::to_link(static_cast<std::uint16_t>(*l)) : policy::Target{};
     };
     for (std::size_t c = 0; c < next.classes.size(); ++c) {
-      const int old = model->class_index(next.classes[c].name);
-      if (old < 0) continue;
-      const auto o = static_cast<std::size_t>(old);
+      if (!plan.class_from[c]) continue;
+      const std::size_t o = *plan.class_from[c];
       state.classes[c] = {map_target(last.state.classes[o].target), last.state.classes[o].since};
       next_applied[c] = map_target(applied[o]);
       if (o == c) next_installed[c] = installed[o];  // same table: what is there is known
@@ -1661,19 +1649,15 @@ struct Daemon::Impl : api::DaemonApi {
       }
     }
     for (std::size_t l = 0; l < next.links.size(); ++l) {
-      const int old = model->link_index(next.links[l].name);
-      if (old >= 0 && same_probing(config.links[static_cast<std::size_t>(old)], next.links[l])) {
-        state.dampening[l] = last.state.dampening[static_cast<std::size_t>(old)];
-      }
+      if (plan.links[l].kept) state.dampening[l] = last.state.dampening[*plan.links[l].from];
     }
 
     // A class that moved to another slot (classes reordered or removed) has a new mark; its
     // existing flows still carry the old one, which now selects another class's table.
     // Flush them so they re-establish under their new mark.
     std::map<std::uint32_t, std::string> moved_slots;
-    for (std::size_t o = 0; o < config.classes.size(); ++o) {
-      const int c = next_model->class_index(config.classes[o].name);
-      if (c != static_cast<int>(o)) moved_slots.emplace(routing::class_mark(o), "mark slot " + std::to_string(o));
+    for (const std::size_t o : plan.moved_slots) {
+      moved_slots.emplace(routing::class_mark(o), "mark slot " + std::to_string(o));
     }
     if (!moved_slots.empty()) flusher->flush(moved_slots);
 
@@ -1681,22 +1665,20 @@ struct Daemon::Impl : api::DaemonApi {
     std::vector<std::optional<policy::Pin>> next_pins(next.classes.size());
     std::vector<ClassBook> next_books(next.classes.size());
     for (std::size_t c = 0; c < next.classes.size(); ++c) {
-      const int o = model->class_index(next.classes[c].name);
-      if (o < 0) continue;
-      next_books[c] = std::move(books[static_cast<std::size_t>(o)]);
-      const auto& pin = pins[static_cast<std::size_t>(o)];
+      if (!plan.class_from[c]) continue;
+      const std::size_t o = *plan.class_from[c];
+      next_books[c] = std::move(books[o]);
+      const auto& pin = pins[o];
       if (!pin) continue;
-      const int l = next_model->link_index(model->links[pin->link].name);
-      if (l >= 0) {
+      if (const auto l = plan.link_to[pin->link]) {
         next_pins[c] = *pin;
-        next_pins[c]->link = static_cast<std::uint16_t>(l);
+        next_pins[c]->link = static_cast<std::uint16_t>(*l);
       }
     }
-    if (config.control != next.control || config.events != next.events ||
-        config.metrics != next.metrics || config.journal != next.journal ||
-        config.scheduling != next.scheduling) {
-      log::warning("reload: control, events, metrics, journal and scheduling settings take effect at the "
-                   "next start of lifelined");
+    if (!plan.need_restart.empty()) {
+      std::string sections;
+      for (const auto& s : plan.need_restart) sections += (sections.empty() ? "" : ", ") + s;
+      log::warning("reload: the changed " + sections + " settings take effect at the next start of lifelined");
     }
 
     links = std::move(next_links);
