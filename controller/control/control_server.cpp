@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
@@ -22,10 +21,12 @@
 #include "common/log.hpp"
 #include "controller/control/protocol.hpp"
 #include "zmq/curve_keys.hpp"
+#include "zmq/socket_watch.hpp"
 #include "zmq/zap.hpp"
 
 namespace lifeline::control {
 namespace asio = boost::asio;
+using zmqio::SocketWatch;
 namespace {
 
 // A frame larger than this makes libzmq drop the connection (ZMQ_MAXMSGSIZE) instead of
@@ -33,100 +34,11 @@ namespace {
 constexpr std::int64_t kMaxFrameBytes = 4 * 1024 * 1024;
 // Frames kept of one message (the rest of a multi-frame request is read and counted only).
 constexpr std::size_t kKeptFrames = 4;
-// Messages handled per wake before the loop gets a turn (the failover path must not wait
-// behind a flood of requests).
-constexpr int kMessagesPerTurn = 64;
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 
 std::string errno_text(int error) {
   return std::strerror(error);
 }
-
-// Watches one ZeroMQ socket on the Asio loop. ZMQ_FD is not the socket's data: it is the
-// descriptor of the socket's command mailbox and it signals edges, not levels
-// (zmq_getsockopt(3)): it may stay quiet while messages wait, if an earlier send, receive or
-// ZMQ_EVENTS read consumed the signal. So after every wake, and after every send or receive,
-// ZMQ_EVENTS is read again (which also processes the socket's pending commands) and messages
-// are handled while it says ZMQ_POLLIN; only when it does not is the next wait armed. Nothing
-// can signal between that last check and the wait being queued, because both happen on the
-// loop's one thread before it polls again: the io_context must be run by one thread.
-class SocketWatch : public std::enable_shared_from_this<SocketWatch> {
- public:
-  // Handles one whole message waiting on the socket (called only when ZMQ_POLLIN is set).
-  using OnMessage = std::function<void(zmq::socket_t&)>;
-
-  SocketWatch(asio::io_context& io, zmq::socket_t socket, OnMessage on_message)
-      : io_(io),
-        socket_(std::move(socket)),
-        fd_(io, socket_.get(zmq::sockopt::fd)),
-        on_message_(std::move(on_message)) {}
-  ~SocketWatch() {
-    // The descriptor is the socket's, not Asio's: take it back so Asio does not close it,
-    // then the socket closes it (pending waits complete with operation_aborted).
-    boost::system::error_code ignored;
-    fd_.cancel(ignored);
-    (void)fd_.release();
-  }
-  SocketWatch(const SocketWatch&) = delete;
-  SocketWatch& operator=(const SocketWatch&) = delete;
-
-  void start() { drain(); }
-  zmq::socket_t& socket() { return socket_; }
-
-  // After a send from outside the watch (the event publisher): ZMQ_EVENTS processes what the
-  // send left pending, so the next command signals the descriptor again.
-  void after_send() { (void)socket_.get(zmq::sockopt::events); }
-  // After a send from outside the watch on a socket that also receives (a control reply sent
-  // later): reading ZMQ_EVENTS may have taken the edge of a request that arrived meanwhile,
-  // so handle what waits now, then wait again.
-  void kick() { drain(); }
-
- private:
-  void drain() {
-    for (int handled = 0; handled < kMessagesPerTurn; ++handled) {
-      int events = 0;
-      try {
-        events = socket_.get(zmq::sockopt::events);
-      } catch (const zmq::error_t& e) {
-        log::error(std::string("control: ZMQ_EVENTS failed: ") + e.what());
-        return;
-      }
-      if ((events & ZMQ_POLLIN) == 0 || !on_message_) {
-        arm();
-        return;
-      }
-      on_message_(socket_);
-    }
-    // More is waiting: let the loop run other work first, then come back (no wait is armed,
-    // so no edge is needed: drain() reads ZMQ_EVENTS first).
-    asio::post(io_, [weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->drain();
-    });
-  }
-
-  void arm() {
-    if (armed_) return;  // one wait at a time (kick() may come while one is queued)
-    armed_ = true;
-    fd_.async_wait(asio::posix::stream_descriptor::wait_read,
-                   [weak = weak_from_this()](const boost::system::error_code& ec) {
-                     if (ec == asio::error::operation_aborted) return;
-                     auto self = weak.lock();
-                     if (!self) return;
-                     self->armed_ = false;
-                     if (ec) {
-                       log::error("control: waiting on a ZeroMQ socket failed: " + ec.message());
-                       return;
-                     }
-                     self->drain();
-                   });
-  }
-
-  asio::io_context& io_;
-  zmq::socket_t socket_;
-  asio::posix::stream_descriptor fd_;
-  OnMessage on_message_;
-  bool armed_ = false;
-};
 
 // Receives one whole message (its frames arrive together): keeps the first kKeptFrames and
 // counts them all. False when nothing was waiting.
