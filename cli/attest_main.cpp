@@ -127,9 +127,8 @@ int main(int argc, char** argv) {
   if (link.empty()) {
     if (const auto a = links::parse_attestation(*bytes, error)) link = a->link;
   }
-  const auto v = links::evaluate_attestation(*bytes, sig ? std::optional<std::string_view>(*sig) : std::nullopt,
-                                             link, trust, std::nullopt, std::chrono::system_clock::now());
+  const auto v = links::judge_attestation_file(file, link, trust, std::nullopt, std::chrono::system_clock::now());
   if (v.attestation) print(*v.attestation);
-  std::cout << links::to_string(v.trust) << ": " << (sig ? v.reason : file + ".minisig " + sig_error) << "\n";
+  std::cout << links::to_string(v.trust) << ": " << v.reason << "\n";
   return v.trust == links::Trust::attested ? 0 : 1;
 }

@@ -17,7 +17,6 @@
 #include <random>
 
 #include "common/log.hpp"
-#include "common/secret_file.hpp"
 #include "common/utc_time.hpp"
 #include "config/loader.hpp"
 #include "controller/daemon_api.hpp"
@@ -693,18 +692,11 @@ struct Daemon::Impl : api::DaemonApi {
       if (lc.attestation.empty()) {
         v.reason = "no attestation configured";
       } else {
-        std::string file_error, sig_error;
-        const auto file = read_named_file(lc.attestation, 1 << 20, file_error);
-        const auto sig = read_named_file(lc.attestation + ".minisig", 4096, sig_error);
         const auto accepted = serials.count(lc.name) ? std::optional<std::uint64_t>(serials[lc.name]) : std::nullopt;
         if (serials_unknown) {
           v.reason = "the accepted serials (" + config.trust.state + ") cannot be read: " + error;
-        } else if (!file) {
-          v.reason = lc.attestation + ": " + file_error;
         } else {
-          v = links::evaluate_attestation(*file, sig ? std::optional<std::string_view>(*sig) : std::nullopt,
-                                          lc.name, config.trust, accepted, wall_now);
-          if (!sig) v.reason = lc.attestation + ".minisig: " + sig_error;
+          v = links::judge_attestation_file(lc.attestation, lc.name, config.trust, accepted, wall_now);
         }
         if (v.accepted_serial && (!accepted || *v.accepted_serial > *accepted)) {
           serials[lc.name] = *v.accepted_serial;

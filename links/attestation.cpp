@@ -8,6 +8,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "common/secret_file.hpp"
 #include "common/utc_time.hpp"
 #include "config/minisign_key.hpp"
 
@@ -242,6 +243,23 @@ TrustVerdict evaluate_attestation(std::string_view file, std::optional<std::stri
     v.reason = what + ", valid until " + utc::format(a->expires);
   }
   v.attestation = std::move(a);
+  return v;
+}
+
+TrustVerdict judge_attestation_file(const std::string& path, const std::string& link,
+                                    const config::TrustConfig& trust,
+                                    std::optional<std::uint64_t> last_serial, SystemTime now) {
+  std::string file_error, sig_error;
+  const auto file = read_named_file(path, 1 << 20, file_error);
+  const auto sig = read_named_file(path + ".minisig", 4096, sig_error);
+  TrustVerdict v;
+  if (!file) {
+    v.reason = path + ": " + file_error;
+    return v;
+  }
+  v = evaluate_attestation(*file, sig ? std::optional<std::string_view>(*sig) : std::nullopt, link, trust,
+                           last_serial, now);
+  if (!sig) v.reason = path + ".minisig: " + sig_error;
   return v;
 }
 

@@ -79,4 +79,11 @@ TrustVerdict evaluate_attestation(std::string_view file, std::optional<std::stri
                                   const std::string& link, const config::TrustConfig& trust,
                                   std::optional<std::uint64_t> last_serial, SystemTime now);
 
+// Reads `path` and `path`.minisig and judges them as above: what lifelined, lifeline-sim and
+// lifeline-attest all do with a link's attestation. A file that cannot be read leaves the link
+// unattested, with a reason that names the file and why.
+TrustVerdict judge_attestation_file(const std::string& path, const std::string& link,
+                                    const config::TrustConfig& trust,
+                                    std::optional<std::uint64_t> last_serial, SystemTime now);
+
 }  // namespace lifeline::links

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include "common/secret_file.hpp"
 #include "config/loader.hpp"
 #include "links/attestation.hpp"
 #include "sim/report.hpp"
@@ -56,16 +55,8 @@ int main(int argc, char** argv) {
   for (const auto& link : loaded.config->links) {
     lifeline::links::TrustVerdict v;
     if (!link.attestation.empty()) {
-      std::string error, sig_error;
-      const auto file = lifeline::read_named_file(link.attestation, 1 << 20, error);
-      const auto sig = lifeline::read_named_file(link.attestation + ".minisig", 4096, sig_error);
-      if (file) {
-        v = lifeline::links::evaluate_attestation(
-            *file, sig ? std::optional<std::string_view>(*sig) : std::nullopt, link.name, loaded.config->trust,
-            std::nullopt, std::chrono::system_clock::now());
-      }
-      if (!file) v.reason = link.attestation + ": " + error;
-      else if (!sig) v.reason = link.attestation + ".minisig: " + sig_error;
+      v = lifeline::links::judge_attestation_file(link.attestation, link.name, loaded.config->trust, std::nullopt,
+                                                  std::chrono::system_clock::now());
       std::cerr << "lifeline-sim: link " << link.name << ": trust " << lifeline::links::to_string(v.trust) << ": "
                 << v.reason << "\n";
     }

@@ -193,6 +193,21 @@ TEST_F(Attestations, ASignedButMalformedAttestationSaysWhere) {
   EXPECT_NE(v.reason.find("signed by nca but unreadable"), std::string::npos) << v.reason;
 }
 
+// Reading the pair from disk: what cannot be read is named, and the link stays unattested.
+TEST(AttestationFiles, AFileThatCannotBeReadIsNamedAndLeavesTheLinkUnattested) {
+  const fs::path dir = fs::temp_directory_path() / ("lifeline-attest-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "5g.yaml").string();
+  auto v = judge_attestation_file(path, "5g", {}, std::nullopt, kNow);
+  EXPECT_EQ(v.trust, Trust::unattested);
+  EXPECT_EQ(v.reason.rfind(path + ": ", 0), 0u) << v.reason;
+  std::ofstream(path) << "operator: X\nlink: 5g\nserial: 1\n";
+  v = judge_attestation_file(path, "5g", {}, std::nullopt, kNow);
+  EXPECT_EQ(v.trust, Trust::unattested);
+  EXPECT_EQ(v.reason.rfind(path + ".minisig: ", 0), 0u) << v.reason;
+  fs::remove_all(dir);
+}
+
 TEST(MinisignKey, ReadsThePublicKeyLineAndRefusesOthers) {
   std::string error;
   // From a real `minisign -G`: key id B162FACB81014AE4.
