@@ -9,6 +9,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "common/z85.hpp"
 #include "config/minisign_key.hpp"
 #include "config/yaml_reader.hpp"
 
@@ -493,14 +494,6 @@ class ConfigParser {
       return std::nullopt;
     }
     return std::make_pair(*address, static_cast<std::uint16_t>(number));
-  }
-
-  static bool is_z85_key(std::string_view s) {
-    static constexpr std::string_view kZ85 =
-        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-    return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
-             return kZ85.find(c) != std::string_view::npos;
-           });
   }
 
   std::optional<CurveEndpoint> curve_endpoint(const YAML::Node& n, const std::string& path) {

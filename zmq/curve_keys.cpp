@@ -14,8 +14,6 @@ namespace lifeline::curve {
 namespace {
 
 constexpr std::size_t kMaxKeyFileBytes = 4096;
-constexpr std::string_view kZ85 =
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
 // Overwrites a buffer that held a secret (the compiler may not drop a volatile write).
 void wipe(std::string& s) {
@@ -24,10 +22,6 @@ void wipe(std::string& s) {
 }
 
 }  // namespace
-
-bool is_z85_key(std::string_view text) {
-  return text.size() == 40 && text.find_first_not_of(kZ85) == std::string_view::npos;
-}
 
 KeyPair generate_key_pair() {
   std::array<char, 41> pub{};

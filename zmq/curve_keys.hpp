@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/z85.hpp"
+
 namespace lifeline::curve {
 
 struct KeyPair {
@@ -26,8 +28,8 @@ struct Client {
   std::string client_secret_key;
 };
 
-// True for 40 characters of the Z85 alphabet (a 32-byte key).
-bool is_z85_key(std::string_view text);
+// True for 40 characters of the Z85 alphabet (a 32-byte key): common/z85.hpp's.
+using ::lifeline::is_z85_key;
 
 // A fresh key pair from libzmq (libsodium underneath). Throws std::runtime_error when libzmq
 // was built without CURVE.
